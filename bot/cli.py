@@ -1,0 +1,191 @@
+"""The `kabar` command: ingest, ask, chat, eval, info, telegram."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from rag.errors import KabarError
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+class _Group(click.Group):
+    """Turns every KabarError (and Ctrl-C) into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KabarError as exc:
+            click.echo(f"kabar: error: {exc}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("\nkabar: interrupted", err=True)
+            sys.exit(130)
+
+
+def _settings(ctx: click.Context):
+    from rag.config import load_settings
+
+    obj = ctx.find_root().obj
+    if "settings" not in obj:
+        obj["settings"] = load_settings(obj["config"], data_dir=obj["data_dir"])
+    return obj["settings"]
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", type=click.Path(dir_okay=False), envvar="KABAR_CONFIG",
+              help="Settings file (default: the project's config.yaml).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the store lives (also KABAR_DATA_DIR).")
+@click.version_option(package_name="kabar")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, data_dir: str | None) -> None:
+    """Kabar: ask questions about your news articles, answered offline with citations."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(config=config, data_dir=data_dir)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Drop documents whose files are gone.")
+@click.option("--rebuild", is_flag=True, help="Start a new store (the old one is moved aside, not deleted).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, rebuild: bool, quiet: bool) -> None:
+    """Add or update articles (default: the corpus folders in the config)."""
+    from rag.ingest import ingest as run_ingest
+
+    settings = _settings(ctx)
+    summary = run_ingest(settings, [p.resolve() for p in paths] or None, prune=prune, rebuild=rebuild,
+                         progress=not quiet)
+    if summary.moved_aside:
+        click.echo(f"old store kept at {summary.moved_aside}")
+    for path, reason in summary.skipped:
+        click.echo(f"skipped {path}: {reason}", err=True)
+    click.echo(summary.line())
+    if summary.skipped:
+        sys.exit(1)
+
+
+def _pipeline(ctx: click.Context, ensure_corpus: bool = False):
+    from rag.answer import Pipeline
+
+    settings = _settings(ctx)
+    if ensure_corpus:
+        _ingest_if_empty(settings)
+    return Pipeline.from_settings(settings)
+
+
+def _ingest_if_empty(settings) -> None:
+    from rag.embeddings import get_embedder
+    from rag.ingest import ingest as run_ingest
+    from rag.store import Store
+
+    if Store(settings.data_path, get_embedder(settings.models.embedder), create=False).count() == 0:
+        click.echo(f"The store in {settings.data_path} is empty: reading the default corpus first.", err=True)
+        summary = run_ingest(settings, progress=True)
+        click.echo(summary.line(), err=True)
+
+
+@cli.command()
+@click.argument("question", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one predictions-format JSON object.")
+@click.pass_context
+def ask(ctx: click.Context, question: tuple[str, ...], as_json: bool) -> None:
+    """Answer one question, with its sources."""
+    from bot.render import AnswerPrinter
+
+    text = " ".join(question)
+    pipeline = _pipeline(ctx, ensure_corpus=True)
+    if as_json:
+        answer = pipeline.ask(text)
+        click.echo(json.dumps(answer.prediction(), ensure_ascii=False))
+        return
+    printer = AnswerPrinter()
+    answer = pipeline.ask(text, on_token=printer.stream)
+    printer.finish(answer)
+
+
+@cli.command()
+@click.pass_context
+def chat(ctx: click.Context) -> None:
+    """Chat about the articles (follow-up questions, /sources, /reset, /help, /quit)."""
+    from bot.chat import run_chat
+
+    run_chat(_pipeline(ctx, ensure_corpus=True))
+
+
+@cli.command(name="eval")
+@click.option("--gold", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Gold question set (JSON Lines, see the eval format spec).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Predictions file to write.")
+@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.pass_context
+def eval_cmd(ctx: click.Context, gold: Path, out: Path | None, limit: int | None) -> None:
+    """Answer a gold question set and score it."""
+    from tqdm import tqdm
+
+    from rag.evaluate import is_correct, load_gold, run_eval, score
+
+    items = load_gold(gold)[:limit]
+    pipeline = _pipeline(ctx, ensure_corpus=True)
+    bar = tqdm(total=len(items), unit="q", desc="Evaluating", file=sys.stderr)
+    right = [0]
+
+    def progress(item, pred):
+        right[0] += is_correct(item, pred)
+        bar.update(1)
+        bar.set_postfix(accuracy=f"{right[0] / bar.n:.2f}")
+
+    preds = run_eval(items, lambda q: pipeline.ask(q).prediction(), out, progress)
+    bar.close()
+    metrics = score(items, preds)
+    for key, value in metrics.items():
+        click.echo(f"{key:>22}: {value:.3f}" if isinstance(value, float) else f"{key:>22}: {value}")
+    if out:
+        click.echo(f"predictions written to {out}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def info(ctx: click.Context, as_json: bool) -> None:
+    """Where the data is, what the store holds, which models are used."""
+    from rag.info import gather
+
+    data = gather(_settings(ctx))
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for key, value in data.items():
+        if isinstance(value, list):
+            click.echo(f"{key}:")
+            for v in value:
+                click.echo(f"  - {v}")
+        else:
+            click.echo(f"{key}: {value}")
+
+
+@cli.command()
+@click.pass_context
+def telegram(ctx: click.Context) -> None:
+    """Run the Telegram bot."""
+    from bot.telegram import run_bot
+
+    run_bot(_settings(ctx))
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(obj={})
+
+
+if __name__ == "__main__":
+    main()

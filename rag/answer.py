@@ -1,0 +1,280 @@
+"""Question → retrieval → evidence → streamed generation → checked, cited answer (or an honest "don't know")."""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.citations import attribute, render, support
+from rag.config import Settings
+from rag.embeddings import get_embedder
+from rag.errors import KabarError
+from rag.evidence import Evidence, select_evidence
+from rag.lang import detect_language
+from rag.llm import ChatModel
+from rag.model_files import resolve_llm
+from rag.prompting import Prompts, SourceText
+from rag.retrieve import Retriever
+from rag.store import Store
+from rag.text import content_words, evidence_terms, fold, normalize_answer
+
+# Words that make a question lean on the previous turn ("when did he go back?", "kapan dia pulang?").
+_ANAPHORA = {"he", "she", "it", "they", "him", "her", "his", "its", "their", "them", "there", "then", "that",
+             "this", "those", "these", "dia", "ia", "beliau", "mereka", "itu", "tersebut", "ini", "sana",
+             "situ", "nya"}
+_FOLLOW_UP_MAX_TERMS = 3
+
+
+@dataclass
+class Citation:
+    """One `[n]` of an answer, resolved to its chunk and document."""
+
+    n: int
+    source: str
+    chunk_id: str
+    title: str
+    quote: str
+    outlet: str = ""
+    date: str = ""
+
+
+@dataclass
+class Context:
+    """A retrieved chunk given to the model (prompt order)."""
+
+    rank: int
+    source: str
+    chunk_id: str
+    score: float
+    text: str
+    title: str = ""
+    outlet: str = ""
+    date: str = ""
+    full_text: str = ""
+
+
+@dataclass
+class Answer:
+    """Everything a front end shows or an evaluation records about one answer."""
+
+    question: str
+    text: str
+    abstained: bool
+    lang: str
+    citations: list[Citation] = field(default_factory=list)
+    contexts: list[Context] = field(default_factory=list)
+    latency_s: float = 0.0
+    ttft_s: float = 0.0
+    tokens_out: int = 0
+    prompt_tokens: int = 0
+    raw: str = ""
+    reason: str = ""  # why the answer was withheld, for debugging and reports
+
+    def prediction(self, qid: str | None = None) -> dict[str, Any]:
+        """The object of the predictions format (shared/spec/eval-format.md)."""
+        out: dict[str, Any] = {} if qid is None else {"id": qid}
+        out.update(
+            question=self.question,
+            answer=self.text,
+            abstained=self.abstained,
+            citations=[
+                {"n": c.n, "source": c.source, "chunk_id": c.chunk_id, "title": c.title, "quote": c.quote}
+                for c in self.citations
+            ],
+            contexts=[
+                {"rank": c.rank, "source": c.source, "chunk_id": c.chunk_id, "score": round(c.score, 6),
+                 "text": c.text}
+                for c in self.contexts
+            ],
+            latency_s=round(self.latency_s, 3),
+            ttft_s=round(self.ttft_s, 3),
+            tokens_out=self.tokens_out,
+        )
+        return out
+
+
+@dataclass
+class Turn:
+    question: str
+    query: str
+    answer: str
+
+
+@dataclass
+class Conversation:
+    """The turns of one chat, for follow-up questions."""
+
+    turns: list[Turn] = field(default_factory=list)
+    last: Answer | None = None
+
+    def reset(self) -> None:
+        self.turns.clear()
+        self.last = None
+
+
+def clean_question(text: str, limit: int) -> str:
+    """The question as asked, minus control characters; a clear error when it can't be asked."""
+    if not isinstance(text, str):
+        raise KabarError("the question must be text")
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text or not any(ch.isalnum() for ch in text):
+        raise KabarError("the question is empty: type a question about the articles")
+    if len(text) > limit:
+        raise KabarError(f"the question is too long ({len(text)} characters; the limit is {limit})")
+    return text
+
+
+def _is_follow_up(question: str) -> bool:
+    tokens = re.findall(r"\w+", fold(question))
+    if any(t in _ANAPHORA or (t.endswith("nya") and len(t) > 5) for t in tokens):
+        return True
+    return len(content_words(question)) <= _FOLLOW_UP_MAX_TERMS - 2
+
+
+class _StreamGate:
+    """Passes generated text on, except a reply that is turning into the "not found" marker."""
+
+    def __init__(self, sink: Callable[[str], None] | None, marker: str):
+        self.sink, self.marker, self.buffer, self.open = sink, marker, "", False
+
+    def feed(self, piece: str) -> None:
+        if self.sink is None:
+            return
+        if self.open:
+            self.sink(piece)
+            return
+        self.buffer += piece
+        head = self.buffer.lstrip()
+        if head and not self.marker.startswith(head[: len(self.marker)].upper()):
+            self.open = True
+            self.sink(self.buffer)
+
+
+class Pipeline:
+    """The RAG pipeline over one store with one loaded model. Reuse it across questions."""
+
+    def __init__(self, settings: Settings, store: Store, retriever: Retriever, model: ChatModel | None,
+                 prompts: Prompts):
+        self.settings = settings
+        self.store = store
+        self.retriever = retriever
+        self.model = model
+        self.prompts = prompts
+        self._abstain_re = re.compile(
+            "|".join(re.escape(normalize_answer(m)) for m in prompts.messages["abstain_markers"])
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, load_model: bool = True) -> Pipeline:
+        """Open the store and (unless `load_model` is false) load and warm up the LLM."""
+        embedder = get_embedder(settings.models.embedder)
+        store = Store(settings.data_path, embedder, create=False)
+        prompts = Prompts()
+        model = None
+        if load_model:
+            path = resolve_llm(str(settings.resolve(settings.models.llm_path)) if settings.models.llm_path else "",
+                               settings.cache_path)
+            model = ChatModel(path, settings.llm)
+            if settings.llm.warm_up:
+                model.warm_up(prompts.prefix)
+        return cls(settings, store, Retriever(store, embedder, settings.retrieval), model, prompts)
+
+    def _query(self, question: str, conversation: Conversation | None) -> str:
+        if conversation and conversation.turns and _is_follow_up(question):
+            return f"{conversation.turns[-1].query} {question}"
+        return question
+
+    def retrieve(self, question: str, lang: str, conversation: Conversation | None = None) -> list[Evidence]:
+        """The numbered excerpts the model will read for `question`."""
+        hits = self.retriever.search(self._query(question, conversation), lang)
+        count = self.model.count_tokens if self.model else (lambda t: len(t) // 4 + 1)
+        return select_evidence(question, hits, self.settings.retrieval.evidence_tokens, count)
+
+    def ask(self, question: str, conversation: Conversation | None = None,
+            on_token: Callable[[str], None] | None = None) -> Answer:
+        """Answer `question`; `on_token` receives the reply's text as it is generated."""
+        started = time.perf_counter()
+        question = clean_question(question, self.settings.answer.max_question_chars)
+        if self.model is None:
+            raise KabarError("no language model loaded")
+        if self.store.count() == 0:
+            raise KabarError("the store is empty: run `kabar ingest` first")
+        lang = detect_language(question)
+        query = self._query(question, conversation)
+        evidence = self.retrieve(question, lang, conversation)
+        history = []
+        if conversation:
+            history = [(t.question, t.answer) for t in conversation.turns[-self.settings.answer.history_turns:]]
+        sources = [SourceText(e.n, e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), e.text)
+                   for e in evidence]
+        messages = self.prompts.build(question, sources, lang, history)
+
+        gate = _StreamGate(on_token, "NOT FOUND")
+        pieces: list[str] = []
+        ttft = 0.0
+        for piece in self.model.stream(messages):
+            if not pieces:
+                ttft = time.perf_counter() - started
+            pieces.append(piece)
+            gate.feed(piece)
+        raw = "".join(pieces).strip()
+        answer = self._finish(question, lang, raw, evidence)
+        answer.ttft_s = ttft or (time.perf_counter() - started)
+        answer.latency_s = time.perf_counter() - started
+        answer.tokens_out = len(pieces)
+        if conversation is not None:
+            conversation.turns.append(Turn(question, query, answer.text))
+            conversation.last = answer
+        return answer
+
+    def _abstention_reason(self, question: str, lang: str, raw: str, evidence: list[Evidence],
+                           grounding: float) -> str:
+        norm = normalize_answer(raw)
+        if not norm or self._abstain_re.search(norm):
+            return "model: not in sources"
+        if grounding < self.settings.answer.min_grounding:
+            return f"answer not grounded ({grounding:.2f})"
+        return ""
+
+    def _finish(self, question: str, lang: str, raw: str, evidence: list[Evidence]) -> Answer:
+        contexts = [
+            Context(e.n, e.doc_id, e.hit.chunk_id, e.hit.score, e.text, e.hit.metadata.get("title", ""),
+                    e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), e.hit.text)
+            for e in evidence
+        ]
+        by_n = {e.n: e for e in evidence}
+        sentences = attribute(raw, {e.n: e.text for e in evidence})
+        all_terms = set().union(*(evidence_terms(e.text) for e in evidence)) if evidence else set()
+        body = " ".join(s.text for s in sentences)
+        grounding = support(body, all_terms)
+        reason = self._abstention_reason(question, lang, raw, evidence, grounding)
+        if reason:
+            return Answer(question, self.prompts.message("not_found", lang), True, lang, [], contexts,
+                          raw=raw, reason=reason)
+        if not any(s.sources for s in sentences) and evidence:
+            sentences[-1].sources = [1]
+        text = render(sentences)
+        citations = []
+        for n in dict.fromkeys(n for s in sentences for n in s.sources):
+            e = by_n[n]
+            quote = max(
+                (s.text for s in sentences if n in s.sources), key=len, default=""
+            )
+            citations.append(Citation(n, e.doc_id, e.hit.chunk_id, e.hit.metadata.get("title", ""),
+                                      _best_quote(quote, e.text), e.hit.metadata.get("outlet", ""),
+                                      e.hit.metadata.get("date", "")))
+        return Answer(question, text, False, lang, citations, contexts, raw=raw)
+
+
+def _best_quote(answer_sentence: str, excerpt: str) -> str:
+    """The excerpt sentence that shares most with the answer sentence: what the citation points at."""
+    from rag.text import split_sentences
+
+    target = evidence_terms(answer_sentence)
+    sents = split_sentences(excerpt) or [excerpt]
+    return max(sents, key=lambda s: len(evidence_terms(s) & target))

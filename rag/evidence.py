@@ -1,0 +1,73 @@
+"""Choose what the model reads: the retrieved chunks, trimmed to their sentences that bear on the question."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rag.retrieve import Hit
+from rag.text import content_words, fold, split_sentences
+
+# A sentence's own match with the question counts this much more than its chunk's retrieval rank.
+_RANK_PRIOR = 1.0
+
+
+@dataclass
+class Evidence:
+    """A numbered source given to the model: the excerpt of one retrieved chunk."""
+
+    n: int
+    hit: Hit
+    text: str  # the sentences shown to the model, in document order
+
+    @property
+    def doc_id(self) -> str:
+        return self.hit.metadata.get("source", "")
+
+
+def _sentence_score(question_terms: set[str], sentence: str, names: set[str]) -> float:
+    terms = set(content_words(sentence))
+    overlap = question_terms & terms
+    # Names and numbers pin down the event; shared generic words say less.
+    return sum(2.0 if (t in names or t.isdigit()) else 1.0 for t in overlap)
+
+
+def select_evidence(question: str, hits: list[Hit], budget: int, count_tokens: Callable[[str], int]
+                    ) -> list[Evidence]:
+    """Per retrieved chunk, keep the sentences that match the question best, within `budget` tokens.
+
+    Every chunk keeps at least its best sentence; sentences are shown in their original order.
+    """
+    q_terms = set(content_words(question))
+    names = {fold(w) for w in question.split() if w[:1].isupper()}
+    scored: list[tuple[float, int, int, str, int]] = []  # (score, hit index, sentence index, text, tokens)
+    per_hit: list[list[str]] = []
+    for hi, hit in enumerate(hits):
+        sents = split_sentences(hit.text)
+        per_hit.append(sents)
+        prior = _RANK_PRIOR / (hi + 1)
+        for si, sent in enumerate(sents):
+            scored.append((_sentence_score(q_terms, sent, names) + prior, hi, si, sent, count_tokens(sent) + 1))
+
+    chosen: dict[int, set[int]] = {}
+    used = 0
+    # First the best sentence of each chunk (rank order), then the best remaining sentences overall.
+    best_per_hit: dict[int, tuple] = {}
+    for item in scored:
+        if item[1] not in best_per_hit or item[0] > best_per_hit[item[1]][0]:
+            best_per_hit[item[1]] = item
+    firsts = [best_per_hit[h] for h in sorted(best_per_hit)]
+    rest = sorted((it for it in scored if it not in firsts), key=lambda it: (-it[0], it[1], it[2]))
+    for item in firsts + rest:
+        _, hi, si, _, tokens = item
+        if used + tokens > budget and used > 0:
+            continue
+        chosen.setdefault(hi, set()).add(si)
+        used += tokens
+
+    evidence: list[Evidence] = []
+    for hi in sorted(chosen):
+        sents = per_hit[hi]
+        text = " ".join(sents[si] for si in sorted(chosen[hi]))
+        evidence.append(Evidence(len(evidence) + 1, hits[hi], text))
+    return evidence

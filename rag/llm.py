@@ -1,0 +1,83 @@
+"""The local chat model: one llama.cpp instance behind LangChain's ChatLlamaCpp, loaded once."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from rag.config import LLMSettings
+from rag.errors import KabarError
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """llama.cpp prints load logs on the C-level stderr even with verbose=False; keep the terminal clean."""
+    try:
+        fd = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(fd, 2)
+            os.close(fd)
+
+
+class ChatModel:
+    """A GGUF chat model with its own chat template. Thread-safe: one generation at a time."""
+
+    def __init__(self, model_path: Path, settings: LLMSettings):
+        self.model_path = model_path
+        self.settings = settings
+        self._lock = threading.Lock()
+        threads = settings.n_threads or os.cpu_count() or 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from langchain_community.chat_models import ChatLlamaCpp
+        try:
+            with _quiet_stderr():
+                self.chat = ChatLlamaCpp(
+                    model_path=str(model_path),
+                    n_ctx=settings.n_ctx,
+                    n_threads=threads,
+                    n_batch=settings.n_batch,
+                    seed=settings.seed,
+                    max_tokens=settings.max_tokens,
+                    temperature=settings.temperature,
+                    top_k=1 if settings.temperature == 0 else 40,
+                    repeat_penalty=1.0,  # answers copy names from the excerpts: never penalise that
+                    streaming=True,
+                    verbose=False,
+                    model_kwargs={"n_threads_batch": threads},
+                )
+        except Exception as exc:
+            raise KabarError(
+                f"cannot load the model {model_path}: {str(exc).splitlines()[0][:200]} "
+                "(is it a complete GGUF file? check models.llm_path)"
+            ) from None
+        self.llama = self.chat.client
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` in this model's vocabulary."""
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def stream(self, messages: list) -> Iterator[str]:
+        """Text pieces of the reply to `messages` (LangChain messages or a prompt value), as generated."""
+        with self._lock:
+            for chunk in self.chat.stream(messages):
+                if chunk.content:
+                    yield str(chunk.content)
+
+    def warm_up(self, messages: list) -> None:
+        """Evaluate the static prompt prefix so the first real question only pays for its own tokens."""
+        with self._lock:
+            for _ in self.chat.stream(messages, max_tokens=1):
+                pass

@@ -1,0 +1,107 @@
+"""Hybrid retrieval: dense (Chroma, e5) and lexical (BM25), merged by weighted reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.config import RetrievalSettings
+from rag.embeddings import E5Embeddings
+from rag.store import Store
+from rag.text import content_words
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with its fused score and the ranks that made it."""
+
+    chunk_id: str
+    text: str
+    metadata: dict
+    score: float
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    dense_sim: float = 0.0
+
+
+class Retriever:
+    """Searches one store; the BM25 index is built from the store and rebuilt when it changes."""
+
+    def __init__(self, store: Store, embedder: E5Embeddings, settings: RetrievalSettings):
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._bm25 = None
+        self._ids: list[str] = []
+        self._texts: list[str] = []
+        self._metas: list[dict] = []
+        self._row: dict[str, int] = {}
+        self._indexed_count = -1
+
+    def _ensure_index(self) -> None:
+        count = self.store.count()
+        if count == self._indexed_count:
+            return
+        import bm25s
+
+        ids, texts, metas = [], [], []
+        for c in self.store.iter_chunks():
+            ids.append(c.chunk_id)
+            texts.append(c.text)
+            metas.append(c.metadata)
+        corpus = [content_words(f"{m.get('title', '')} {t}") or [""] for t, m in zip(texts, metas, strict=True)]
+        bm25 = None
+        if ids:
+            bm25 = bm25s.BM25()
+            bm25.index(corpus, show_progress=False)
+        self._bm25, self._ids, self._texts, self._metas = bm25, ids, texts, metas
+        self._row = {cid: i for i, cid in enumerate(ids)}
+        self._indexed_count = count
+
+    def bm25_search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best `k` chunks sharing a word with the query."""
+        tokens = [t for t in content_words(query) if t in self._bm25.vocab_dict] if self._bm25 else []
+        if not tokens:
+            return []
+        scores = self._bm25.get_scores(tokens)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def search(self, query: str, lang: str = "id", k: int | None = None) -> list[Hit]:
+        """The `k` best chunks for `query` (a question in language `lang`), best first."""
+        s = self.settings
+        k = k or s.top_k
+        with self._lock:
+            self._ensure_index()
+            if not self._ids:
+                return []
+            n = min(s.candidates, len(self._ids))
+            dense = self.store.dense_search(self.embedder.embed_query(query), n)
+            lexical = self.bm25_search(query, n)
+        w_dense, w_bm25 = (s.dense_weight_en, s.bm25_weight_en) if lang == "en" else (
+            s.dense_weight_id, s.bm25_weight_id)
+        fused: dict[str, Hit] = {}
+        for rank, (cid, sim) in enumerate(dense, 1):
+            hit = fused.setdefault(cid, self._hit(cid))
+            hit.score += w_dense / (s.rrf_k + rank)
+            hit.dense_rank, hit.dense_sim = rank, sim
+        for rank, (cid, _) in enumerate(lexical, 1):
+            hit = fused.setdefault(cid, self._hit(cid))
+            hit.score += w_bm25 / (s.rrf_k + rank)
+            hit.bm25_rank = rank
+        return sorted(fused.values(), key=lambda h: -h.score)[:k]
+
+    def _hit(self, cid: str) -> Hit:
+        i = self._row[cid]
+        return Hit(cid, self._texts[i], self._metas[i], 0.0)
+
+    def chunk_count(self) -> int:
+        """Chunks in the index (after bringing it up to date)."""
+        with self._lock:
+            self._ensure_index()
+            return len(self._ids)
