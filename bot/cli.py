@@ -102,7 +102,9 @@ def ask(ctx: click.Context, question: tuple[str, ...], as_json: bool) -> None:
     """Answer one question, with its sources."""
     from bot.render import AnswerPrinter
 
-    text = " ".join(question)
+    from rag.answer import clean_question
+
+    text = clean_question(" ".join(question), _settings(ctx).answer.max_question_chars)
     pipeline = _pipeline(ctx, ensure_corpus=True)
     if as_json:
         answer = pipeline.ask(text)
@@ -174,12 +176,21 @@ def info(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--webhook", "webhook_url", metavar="URL", default=None,
+              help="Webhook mode: the public https:// URL Telegram posts updates to (default: polling).")
+@click.option("--listen", default="127.0.0.1", show_default=True, help="Webhook mode: address to listen on.")
+@click.option("--port", type=int, default=8443, show_default=True, help="Webhook mode: port to listen on.")
+@click.option("--secret-token", envvar="TELEGRAM_WEBHOOK_SECRET", default=None,
+              help="Webhook mode (required): secret Telegram sends with every update "
+                   "(also TELEGRAM_WEBHOOK_SECRET).")
 @click.pass_context
-def telegram(ctx: click.Context) -> None:
-    """Run the Telegram bot."""
+def telegram(ctx: click.Context, webhook_url: str | None, listen: str, port: int,
+             secret_token: str | None) -> None:
+    """Run the Telegram bot (token in TELEGRAM_BOT_TOKEN; see docs/telegram.md)."""
     from bot.telegram import run_bot
 
-    run_bot(_settings(ctx))
+    run_bot(_settings(ctx), webhook_url=webhook_url, listen=listen, port=port, secret_token=secret_token,
+            pipeline_factory=lambda: _pipeline(ctx, ensure_corpus=True))
 
 
 def main() -> None:

@@ -20,7 +20,15 @@ from rag.model_files import resolve_llm
 from rag.prompting import Prompts, SourceText
 from rag.retrieve import Retriever
 from rag.store import Store
-from rag.text import content_words, evidence_terms, fold, normalize_answer
+from rag.text import (
+    content_words,
+    evidence_terms,
+    fold,
+    light_root,
+    normalize_answer,
+    salient_terms,
+    term_in,
+)
 
 # Words that make a question lean on the previous turn ("when did he go back?", "kapan dia pulang?").
 _ANAPHORA = {"he", "she", "it", "they", "him", "her", "his", "its", "their", "them", "there", "then", "that",
@@ -239,6 +247,9 @@ class Pipeline:
             return "model: not in sources"
         if grounding < self.settings.answer.min_grounding:
             return f"answer not grounded ({grounding:.2f})"
+        coverage = question_coverage(question, lang, [e.hit for e in evidence])
+        if coverage < self.settings.answer.min_question_coverage:
+            return f"question not covered by the sources ({coverage:.2f})"
         return ""
 
     def _finish(self, question: str, lang: str, raw: str, evidence: list[Evidence]) -> Answer:
@@ -269,6 +280,24 @@ class Pipeline:
                                       _best_quote(quote, e.text), e.hit.metadata.get("outlet", ""),
                                       e.hit.metadata.get("date", "")))
         return Answer(question, text, False, lang, citations, contexts, raw=raw)
+
+
+def question_coverage(question: str, lang: str, hits: list) -> float:
+    """Share of the question's key terms that the retrieved chunks contain.
+
+    Indonesian questions are compared word by word (light roots for affixes); English ones against
+    Indonesian articles only by what survives translation: names and numbers.
+    """
+    if lang == "en":
+        terms = salient_terms(question.split(" ", 1)[1] if " " in question else question)
+    else:
+        terms = set(content_words(question))
+    if not terms:
+        return 1.0
+    text = " ".join(f"{h.metadata.get('title', '')} {h.text}" for h in hits)
+    vocabulary = evidence_terms(text) | set(content_words(text))
+    roots = {light_root(w) for w in vocabulary}
+    return sum(term_in(t, vocabulary, roots) for t in terms) / len(terms)
 
 
 def _best_quote(answer_sentence: str, excerpt: str) -> str:

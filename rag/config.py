@@ -75,6 +75,7 @@ class TelegramSettings(_Section):
     rate_limit_per_minute: int = Field(6, ge=1)
     queue_size: int = Field(20, ge=1)
     edit_interval_s: float = Field(1.0, ge=0.1)
+    flood_retries: int = Field(3, ge=0, le=10)
 
 
 # The YAML layer of the settings being built (pydantic-settings builds sources per class, not per call).

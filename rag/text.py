@@ -14,10 +14,12 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9]
 _QUESTION_WORDS = {
     "id": {"apa", "apakah", "siapa", "siapakah", "kapan", "kapankah", "dimana", "di", "mana", "manakah",
            "berapa", "berapakah", "bagaimana", "mengapa", "kenapa", "yang", "sebutkan", "jelaskan", "nama",
-           "disebut", "menurut", "artikel", "berita", "sumber"},
+           "disebut", "menurut", "artikel", "berita", "sumber", "kota", "negara", "tanggal", "hari", "bulan",
+           "tahun", "jumlah", "orang", "tempat", "pihak", "saja", "lamanya", "peristiwa", "acara"},
     "en": {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "many", "much", "name",
            "did", "does", "do", "is", "are", "was", "were", "according", "article", "articles", "news",
-           "say", "said", "tell"},
+           "say", "said", "tell", "city", "country", "date", "day", "days", "month", "year", "number",
+           "people", "place", "event", "two", "three"},
 }
 
 
@@ -71,28 +73,65 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
-def salient_terms(text: str) -> set[str]:
-    """Terms an answer must share with its evidence: numbers, and capitalised or long content words.
+NUMBER_WORDS = {
+    "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7, "delapan": 8,
+    "sembilan": 9, "sepuluh": 10, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+}
+_NUMERIC_DATE = re.compile(r"\b\d{1,2}/(\d{1,2})/\d{2,4}\b")
 
-    Month names map to a number so "31 August" is grounded by "31 Agustus".
+
+def _term(raw: str) -> str:
+    """A word in the language-neutral form used to compare answers with evidence."""
+    w = fold(raw)
+    if w in MONTHS:
+        return f"month{MONTHS[w]}"
+    if w.isdigit():
+        return str(int(w))
+    if w in NUMBER_WORDS:
+        return str(NUMBER_WORDS[w])
+    w = re.sub(r"(nya|lah)$", "", w) if len(w) > 6 else w
+    return w
+
+
+def salient_terms(text: str) -> set[str]:
+    """Terms an answer must share with its evidence: numbers, dates and names (capitalised words).
+
+    They survive translation, so an English answer is checked against Indonesian excerpts too;
+    month names map to a number ("31 August" is grounded by "31 Agustus" or "31/8/2025").
     """
     terms: set[str] = set()
     sw = stopwords()
     for raw in _WORD.findall(text):
-        w = fold(raw)
-        if w in MONTHS:
-            terms.add(f"month{MONTHS[w]}")
-        elif w.isdigit():
-            terms.add(str(int(w)))
-        elif w not in sw and len(w) > 2 and (raw[0].isupper() or len(w) > 3):
-            terms.add(w)
+        t = _term(raw)
+        if t.isdigit() or t.startswith("month"):
+            terms.add(t)
+        elif raw[0].isupper() and len(t) > 1 and fold(raw) not in sw:
+            terms.add(t)
     return terms
 
 
 def evidence_terms(text: str) -> set[str]:
-    """Every term of `text` in the same form as :func:`salient_terms`, for look-ups."""
-    terms: set[str] = set()
-    for raw in _WORD.findall(text):
-        w = fold(raw)
-        terms.add(f"month{MONTHS[w]}" if w in MONTHS else str(int(w)) if w.isdigit() else w)
+    """Every term of `text` in the form of :func:`salient_terms`, for look-ups."""
+    terms = {_term(raw) for raw in _WORD.findall(text)}
+    terms.update(f"month{int(m.group(1))}" for m in _NUMERIC_DATE.finditer(text))
     return terms
+
+
+_PREFIX = re.compile(r"^(meng|meny|mem|men|me|peng|pem|pen|per|pe|ber|ter|di|ke|se)(?=\w{4})")
+_SUFFIX = re.compile(r"(?<=\w{4})(nya|kan|an|i|lah)$")
+
+
+def light_root(word: str) -> str:
+    """A rough Indonesian root (one prefix and one suffix off) so "kunjungan" meets "mengunjungi"."""
+    return _PREFIX.sub("", _SUFFIX.sub("", word))
+
+
+def term_in(term: str, vocabulary: set[str], roots: set[str]) -> bool:
+    """Whether a question term occurs in a text's `vocabulary` (with `roots` = its light roots)."""
+    if term in vocabulary:
+        return True
+    root = light_root(term)
+    if len(root) < 4:
+        return False
+    return root in roots or any(len(r) >= 4 and (root in r or r in root) for r in roots)
