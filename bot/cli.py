@@ -101,7 +101,6 @@ def _ingest_if_empty(settings) -> None:
 def ask(ctx: click.Context, question: tuple[str, ...], as_json: bool) -> None:
     """Answer one question, with its sources."""
     from bot.render import AnswerPrinter
-
     from rag.answer import clean_question
 
     text = clean_question(" ".join(question), _settings(ctx).answer.max_question_chars)

@@ -88,7 +88,7 @@ def configure_logging(token: str, level: int = logging.INFO) -> None:
 
 
 def base_urls(base_url: str) -> tuple[str, str]:
-    """The Bot API URL and the matching file URL (…/bot → …/file/bot), e.g. for a local Bot API server."""
+    """The Bot API URL and its file URL (…/bot → …/file/bot), e.g. for a self-hosted Bot API server."""
     api = base_url.strip()
     at = api.rfind("/bot")
     files = api[:at] + "/file" + api[at:] if at >= 0 else api.rstrip("/") + "/file/bot"

@@ -58,6 +58,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "queued": "⏳ {ahead} question{s} ahead of yours; I'll answer as soon as I can.",
         "failed": "Sorry, something went wrong while answering. Please try again.",
         "oops": "Sorry, something went wrong. Please try again.",
+        "restarting": "Sorry, I'm restarting and couldn't answer this. Please ask again in a minute.",
         "unknown_outlet": "unknown outlet",
     },
     "id": {
@@ -101,6 +102,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "queued": "⏳ Ada {ahead} pertanyaan sebelum pertanyaan Anda; saya akan menjawab secepatnya.",
         "failed": "Maaf, terjadi kesalahan saat menjawab. Silakan coba lagi.",
         "oops": "Maaf, terjadi kesalahan. Silakan coba lagi.",
+        "restarting": "Maaf, saya sedang dimulai ulang dan belum sempat menjawab. Silakan tanya lagi nanti.",
         "unknown_outlet": "media tidak diketahui",
     },
 }

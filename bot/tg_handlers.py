@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 import weakref
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -70,7 +70,6 @@ class KabarBot:
         self.queue = AnswerQueue(self.tg.queue_size, self._answer)
         self.rate = RateLimiter(self.tg.rate_limit_per_minute)
         self.conversations: OrderedDict[int, Conversation] = OrderedDict()
-        self.replies: deque[StreamingReply] = deque(maxlen=200)  # recent answers, for statistics
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._refused: dict[int, float] = {}
@@ -104,8 +103,10 @@ class KabarBot:
         self.queue.start()
 
     async def post_stop(self, app: Application) -> None:
-        """Before shutdown: stop the worker, give answers in flight a moment to be delivered."""
-        await self.queue.stop()
+        """Before shutdown: stop the worker, tell whoever still waits, let answers in flight be delivered."""
+        assert self.io is not None
+        for job in await self.queue.stop():
+            self._spawn(self.io.send(job.chat_id, t(job.lang, "restarting"), job.reply_to, job.thread_id))
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=DRAIN_TIMEOUT_S)
             for task in pending:
@@ -289,8 +290,8 @@ class KabarBot:
 
     async def _queue_notice(self, message: Message, job: Job, ahead: int) -> None:
         assert self.io is not None
-        notice = await self.io.send(message.chat_id, t(job.lang, "queued", ahead=ahead, s="" if ahead == 1 else "s"), message.message_id,
-                                    job.thread_id)
+        text = t(job.lang, "queued", ahead=ahead, s="" if ahead == 1 else "s")
+        notice = await self.io.send(message.chat_id, text, message.message_id, job.thread_id)
         if notice is None:
             return
         if job.started_at is None:
@@ -327,17 +328,21 @@ class KabarBot:
             self._spawn(self.io.delete(job.chat_id, job.notice_id))
         interval = max(self.tg.edit_interval_s, GROUP_EDIT_INTERVAL_S if job.group else 0.0)
         reply = StreamingReply(self.io, job.chat_id, job.reply_to, interval, job.thread_id)
-        self.replies.append(reply)
         # The delivery runs on its own, so the model can start on the next question while Telegram
         # still receives this one; the chat lock keeps one chat's answers in order.
         self._spawn(reply.run(self._chat_lock(job.chat_id)))
         working = asyncio.Event()
         self._spawn(keep_typing(self.io, job.chat_id, job.thread_id, working))
         try:
-            final = await self._generate(job, reply)
+            reply.finish(await self._generate(job, reply))
+            log.info("answered in chat %s: waited %.1f s, answered in %.1f s", job.chat_id,
+                     (job.started_at or job.enqueued_at) - job.enqueued_at,
+                     time.monotonic() - (job.started_at or job.enqueued_at))
+        except asyncio.CancelledError:  # shutting down mid-answer: say so rather than go quiet
+            reply.finish(t(job.lang, "restarting"))
+            raise
         finally:
             working.set()
-        reply.finish(final)
 
     async def _generate(self, job: Job, reply: StreamingReply) -> str:
         loop = asyncio.get_running_loop()

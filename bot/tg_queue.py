@@ -78,13 +78,17 @@ class AnswerQueue:
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._work(), name="kabar-answer-worker")
 
-    async def stop(self) -> None:
-        """Stop the worker; questions still waiting are dropped (the bot is shutting down)."""
+    async def stop(self) -> list[Job]:
+        """Stop the worker (cancelling the question in progress); returns the questions never started."""
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
             self._worker = None
+        dropped = []
+        while not self._queue.empty():
+            dropped.append(self._queue.get_nowait())
+        return dropped
 
     async def _work(self) -> None:
         while True:

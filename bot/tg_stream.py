@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -23,6 +22,7 @@ T = TypeVar("T")
 
 # Network errors and 5xx answers are retried this many times, waiting 0.5 s, 1 s, 2 s …
 NETWORK_RETRIES = 3
+RETRY_BACKOFF_S = 0.5
 # Telegram drops the typing indicator after 5 s, so it is renewed a little sooner.
 TYPING_EVERY_S = 4.0
 
@@ -63,7 +63,7 @@ class TelegramIO:
                 if attempt == NETWORK_RETRIES:
                     log.warning("%s failed after %d retries: %s", what, NETWORK_RETRIES, exc)
                     return None
-                await asyncio.sleep(0.5 * 2**attempt)
+                await asyncio.sleep(RETRY_BACKOFF_S * 2**attempt)
             except TelegramError as exc:  # e.g. Forbidden: the user blocked the bot
                 log.warning("%s failed: %s", what, exc)
                 return None
@@ -136,8 +136,6 @@ class StreamingReply:
         self.streamed = ""
         self.final: str | None = None
         self.shown: list[_Shown] = []
-        self.first_shown_at: float | None = None
-        self.done_at: float | None = None
         self._changed = asyncio.Event()
         self._finished = asyncio.Event()
 
@@ -167,7 +165,6 @@ class StreamingReply:
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._finished.wait(), self.interval)
             await self._show(split_message(self.final or "…", self.limit), final=True)
-            self.done_at = time.monotonic()
 
     def _stream_parts(self) -> list[str]:
         parts = split_message(self.streamed, self.limit - len(CURSOR))
@@ -186,8 +183,6 @@ class StreamingReply:
             if message is None:
                 return  # the next flush (or the final one) tries again, keeping the parts in order
             self.shown.append(_Shown(message.message_id, part))
-            if self.first_shown_at is None:
-                self.first_shown_at = time.monotonic()
         if final:
             for extra in self.shown[len(parts):]:
                 await self.io.delete(self.chat_id, extra.message_id)

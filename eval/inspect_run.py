@@ -11,7 +11,7 @@ from rag.evaluate import is_correct, load_gold
 from rag.text import contains_phrase
 
 gold = {g.id: g for g in load_gold(Path(sys.argv[1]))}
-preds = [json.loads(line) for line in open(sys.argv[2], encoding="utf-8")]
+preds = [json.loads(line) for line in Path(sys.argv[2]).read_text(encoding="utf-8").splitlines()]
 for p in preds:
     g = gold[p["id"]]
     if is_correct(g, p):

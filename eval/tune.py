@@ -28,7 +28,7 @@ if args.ids:
 pipe = Pipeline.from_settings(load_settings())
 preds = {}
 t0 = time.time()
-out = open(args.out, "w") if args.out else None
+out = open(args.out, "w") if args.out else None  # noqa: SIM115 (written as the run goes)
 for it in items:
     a = pipe.ask(it.question)
     p = a.prediction(it.id)

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.citations import attribute, render, support
+from rag.answer_checks import expected_kind, grounding, has_kind, question_coverage
+from rag.citations import attribute, render
 from rag.config import Settings
 from rag.embeddings import get_embedder
 from rag.errors import KabarError
@@ -20,15 +21,7 @@ from rag.model_files import resolve_llm
 from rag.prompting import Prompts, SourceText
 from rag.retrieve import Retriever
 from rag.store import Store
-from rag.text import (
-    content_words,
-    evidence_terms,
-    fold,
-    light_root,
-    normalize_answer,
-    salient_terms,
-    term_in,
-)
+from rag.text import MONTH_NAMES, content_words, evidence_terms, fold, localize_dates, normalize_answer
 
 # Words that make a question lean on the previous turn ("when did he go back?", "kapan dia pulang?").
 _ANAPHORA = {"he", "she", "it", "they", "him", "her", "his", "its", "their", "them", "there", "then", "that",
@@ -80,6 +73,7 @@ class Answer:
     tokens_out: int = 0
     prompt_tokens: int = 0
     raw: str = ""
+    messages: list = field(default_factory=list, repr=False)  # the prompt as sent (benchmarks, debugging)
     reason: str = ""  # why the answer was withheld, for debugging and reports
 
     def prediction(self, qid: str | None = None) -> dict[str, Any]:
@@ -235,19 +229,29 @@ class Pipeline:
         answer.ttft_s = ttft or (time.perf_counter() - started)
         answer.latency_s = time.perf_counter() - started
         answer.tokens_out = len(pieces)
+        answer.messages = messages
+        answer.prompt_tokens = self.model.count_tokens(str(messages[-1].content))
         if conversation is not None:
             conversation.turns.append(Turn(question, query, answer.text))
             conversation.last = answer
         return answer
 
-    def _abstention_reason(self, question: str, lang: str, raw: str, evidence: list[Evidence],
-                           grounding: float) -> str:
+    def _abstention_reason(self, question: str, lang: str, raw: str, body: str, evidence: list[Evidence]) -> str:
         norm = normalize_answer(raw)
         if not norm or self._abstain_re.search(norm):
             return "model: not in sources"
-        if grounding < self.settings.answer.min_grounding:
-            return f"answer not grounded ({grounding:.2f})"
-        coverage = question_coverage(question, lang, [e.hit for e in evidence])
+        kind = expected_kind(question)
+        if kind and not has_kind(body, kind):
+            return f"no {kind} in the answer"
+        shown = " ".join(f"{e.hit.metadata.get('outlet', '')} {_readable_date(e.hit.metadata.get('date', ''))} "
+                         f"{e.text}" for e in evidence)
+        names, numbers_ok = grounding(body, question, shown, lang)
+        if not numbers_ok:
+            return "a number or date of the answer is not in the sources"
+        if names < self.settings.answer.min_grounding:
+            return f"answer not grounded ({names:.2f})"
+        retrieved = " ".join(f"{e.hit.metadata.get('title', '')} {e.hit.text}" for e in evidence)
+        coverage = question_coverage(question, lang, retrieved)
         if coverage < self.settings.answer.min_question_coverage:
             return f"question not covered by the sources ({coverage:.2f})"
         return ""
@@ -260,15 +264,15 @@ class Pipeline:
         ]
         by_n = {e.n: e for e in evidence}
         sentences = attribute(raw, {e.n: e.text for e in evidence})
-        all_terms = set().union(*(evidence_terms(e.text) for e in evidence)) if evidence else set()
         body = " ".join(s.text for s in sentences)
-        grounding = support(body, all_terms)
-        reason = self._abstention_reason(question, lang, raw, evidence, grounding)
+        reason = self._abstention_reason(question, lang, raw, body, evidence)
         if reason:
             return Answer(question, self.prompts.message("not_found", lang), True, lang, [], contexts,
                           raw=raw, reason=reason)
         if not any(s.sources for s in sentences) and evidence:
             sentences[-1].sources = [1]
+        for s in sentences:
+            s.text = localize_dates(s.text, lang)
         text = render(sentences)
         citations = []
         for n in dict.fromkeys(n for s in sentences for n in s.sources):
@@ -282,22 +286,11 @@ class Pipeline:
         return Answer(question, text, False, lang, citations, contexts, raw=raw)
 
 
-def question_coverage(question: str, lang: str, hits: list) -> float:
-    """Share of the question's key terms that the retrieved chunks contain.
-
-    Indonesian questions are compared word by word (light roots for affixes); English ones against
-    Indonesian articles only by what survives translation: names and numbers.
-    """
-    if lang == "en":
-        terms = salient_terms(question.split(" ", 1)[1] if " " in question else question)
-    else:
-        terms = set(content_words(question))
-    if not terms:
-        return 1.0
-    text = " ".join(f"{h.metadata.get('title', '')} {h.text}" for h in hits)
-    vocabulary = evidence_terms(text) | set(content_words(text))
-    roots = {light_root(w) for w in vocabulary}
-    return sum(term_in(t, vocabulary, roots) for t in terms) / len(terms)
+def _readable_date(iso: str) -> str:
+    """"2025-08-27" → "27 8 2025": the article date's parts, as terms the answer checks can match."""
+    parts = iso.split("-")
+    return " ".join(f"{p} {MONTH_NAMES['en'][int(p) - 1]}" if i == 1 and p.isdigit() and 1 <= int(p) <= 12
+                    else p for i, p in enumerate(parts)) if len(parts) == 3 else iso
 
 
 def _best_quote(answer_sentence: str, excerpt: str) -> str:

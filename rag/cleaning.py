@@ -18,7 +18,7 @@ _END_MARKERS = re.compile(
 _DROP_LINE = re.compile(
     r"^(baca juga\b|promosi\b|iklan\b|advertisement\b|sponsored\b|"
     r"(ikuti|follow|simak|cek) .*(google news|whatsapp|telegram|berita)|"
-    r"(editor|penulis|reporter|pewarta)\s*(:.*)?$|copyright|©|"
+    r"(editor|penulis|reporter|pewarta)\s*:?\s*$|copyright|©|"
     r".*\bklik (link|di sini)\b|.*https?%3a|.*https?://\S+$|:extract_focal)",
     re.IGNORECASE,
 )
@@ -118,9 +118,8 @@ def clean_news(raw: str, title: str = "", outlet: str = "", date: str = "") -> C
         if _END_MARKERS.match(line) and kept:
             break
         m = _REPUBLISHED.match(line)
-        if m:
+        if m:  # kept in the text too: where a story first ran is a fact readers ask about
             republished_title = m.group(2).strip()
-            continue
         if _DROP_LINE.match(line):
             continue
         key = line.lower()

@@ -68,6 +68,7 @@ class Store:
         except KabarError:
             raise
         except Exception as exc:
+            _forget_clients()
             raise KabarError(
                 f"cannot open the store in {data_dir} ({type(exc).__name__}: {str(exc)[:200]}); "
                 "if it is damaged, run `kabar ingest --rebuild` (the old folder is kept aside)"
@@ -147,6 +148,16 @@ class Store:
         return [(cid, 1.0 - float(d) / 2.0) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
 
+def _forget_clients() -> None:
+    """Drop Chroma's per-path client cache, so a failed or moved store can be reopened in-process."""
+    try:
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except Exception:  # best effort: only affects reopening in the same process
+        pass
+
+
 @contextlib.contextmanager
 def write_lock(data_dir: Path) -> Iterator[None]:
     """Only one writer per data dir; a second one gets a clear error instead of a locked database."""
@@ -168,6 +179,7 @@ def move_aside(data_dir: Path) -> Path | None:
         return None
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     target = data_dir.with_name(f"{data_dir.name}.old-{stamp}")
+    _forget_clients()
     try:
         data_dir.rename(target)
     except OSError as exc:

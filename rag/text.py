@@ -104,11 +104,30 @@ def salient_terms(text: str) -> set[str]:
     sw = stopwords()
     for raw in _WORD.findall(text):
         t = _term(raw)
-        if t.isdigit() or t.startswith("month"):
-            terms.add(t)
-        elif raw[0].isupper() and len(t) > 1 and fold(raw) not in sw:
+        if t.isdigit() or t.startswith("month") or raw[0].isupper() and len(t) > 1 and fold(raw) not in sw:
             terms.add(t)
     return terms
+
+
+_CAPITALISED_RUN = re.compile(r"(?:\b[A-Z][\w'’.-]*(?:\s+|$))+")
+
+
+def new_terms(answer: str, question: str) -> tuple[set[str], set[str]]:
+    """(salient terms of `answer` that bring something the question did not name, terms of the
+    names the question already named).
+
+    A run of capitalised words counts as one name: "Menteri Pertahanan Sergei Shoigu" is not new
+    when the question already names Shoigu.
+    """
+    asked = evidence_terms(question)
+    old: set[str] = set()
+    for run in _CAPITALISED_RUN.finditer(answer):
+        run_terms = salient_terms(run.group(0))
+        last = salient_terms(run.group(0).split()[-1])
+        # The same name as the question's: its last word (a surname) or most of it is already asked.
+        if run_terms and (last <= asked or len(run_terms & asked) * 2 >= len(run_terms)):
+            old |= run_terms
+    return salient_terms(answer) - asked - old, old
 
 
 def evidence_terms(text: str) -> set[str]:
@@ -135,3 +154,28 @@ def term_in(term: str, vocabulary: set[str], roots: set[str]) -> bool:
     if len(root) < 4:
         return False
     return root in roots or any(len(r) >= 4 and (root in r or r in root) for r in roots)
+
+
+MONTH_NAMES = {
+    "id": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+           "November", "Desember"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+}
+_SLASH_DATE = re.compile(r"(\()?\b(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b(?(1)\)+)")
+_MONTH_WORD = re.compile(r"\b(" + "|".join(MONTH_NAMES["id"] + MONTH_NAMES["en"]) + r")\b")
+
+
+def localize_dates(text: str, lang: str) -> str:
+    """Write dates the way a reader of `lang` expects: "27/7/2023" → "27 Juli 2023" / "27 July 2023"."""
+    names = MONTH_NAMES.get(lang, MONTH_NAMES["id"])
+
+    def slash(m: re.Match) -> str:
+        day, month, year = int(m.group(2)), int(m.group(3)), m.group(4)
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return m.group(0)
+        return f"{day} {names[month - 1]} {year}"
+
+    text = _SLASH_DATE.sub(slash, text)
+    text = _MONTH_WORD.sub(lambda m: names[MONTHS[m.group(1).lower()] - 1], text)
+    return text

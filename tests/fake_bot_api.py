@@ -58,6 +58,8 @@ class BotMessage:
     reply_to: int | None = None
     history: list[str] = field(default_factory=list)  # every text it had, first to last
     deleted: bool = False
+    sent_at: float = field(default_factory=time.monotonic)
+    updated_at: float = field(default_factory=time.monotonic)  # last edit (or sending)
 
 
 class ApiError(Exception):
@@ -298,7 +300,7 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
                                 "reply markup are exactly the same as a current content and reply markup "
                                 "of the message")
-        m.text = text
+        m.text, m.updated_at = text, time.monotonic()
         m.history.append(text)
         return self._message_json(m) | {"edit_date": int(time.time())}
 

@@ -31,8 +31,8 @@ def test_chunk_ids_are_stable_and_content_derived():
 
 
 def test_short_fragments_are_dropped_and_metadata_attached():
-    chunks = chunk_document(_doc("Ok.\n\nIni kalimat yang cukup panjang untuk disimpan sebagai potongan."),
-                            make_splitter(60, 0), 20, "fp")
+    chunks = chunk_document(_doc("Ini kalimat yang cukup panjang untuk disimpan sebagai potongan.\n\nOk."),
+                            make_splitter(64, 0), 20, "fp")
     assert [c.text for c in chunks] == ["Ini kalimat yang cukup panjang untuk disimpan sebagai potongan."]
     assert chunks[0].metadata["source"] == "a.txt"
     assert chunks[0].metadata["title"] == "Judul"

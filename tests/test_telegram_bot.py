@@ -340,7 +340,8 @@ def test_full_queue_says_busy_never_silent(api: FakeBotAPI, tmp_settings) -> Non
 # --- Telegram trouble ----------------------------------------------------------------------------
 
 
-def test_flood_control_429_and_server_errors_are_retried(api: FakeBotAPI, tmp_settings) -> None:
+def test_flood_control_429_and_server_errors_are_retried(api: FakeBotAPI, tmp_settings, monkeypatch) -> None:
+    monkeypatch.setattr("bot.tg_stream.RETRY_BACKOFF_S", 0.05)  # same retries, shorter waits
     app = build_application(settings_for(tmp_settings, api), FakePipeline(), TOKEN)
 
     async def scenario() -> None:
@@ -420,3 +421,22 @@ def test_the_token_never_reaches_the_logs(api: FakeBotAPI, tmp_settings, capfd) 
     assert "<token>" in err  # PTB did log its URL …
     assert TOKEN not in err and TOKEN.split(":")[1] not in err  # … without the token
     assert BOT_ID  # the id alone is public
+
+
+def test_shutdown_tells_waiting_and_interrupted_users(api: FakeBotAPI, tmp_settings) -> None:
+    pipeline = FakePipeline(delay=2.0, pieces=4)
+    app = build_application(settings_for(tmp_settings, api), pipeline, TOKEN)
+    users = [8001, 8002, 8003]
+
+    async def scenario() -> None:
+        async with running(app):
+            for user in users:
+                api.say(f"question from {user}?", user_id=user)
+            await api.wait_for(lambda: api.texts(8001), 10, "the first answer to start streaming")
+        # The context manager stopped the bot (as Ctrl-C or SIGTERM would) mid-answer.
+
+    run(scenario)
+    restarting = "Sorry, I'm restarting and couldn't answer this. Please ask again in a minute."
+    assert api.texts(8001) == [restarting]  # the streamed answer was replaced
+    assert api.texts(8002)[-1] == restarting and api.texts(8003)[-1] == restarting
+    assert pipeline.asked == ["question from 8001?"]

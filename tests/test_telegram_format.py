@@ -108,7 +108,8 @@ def test_sources_text_shows_full_passages() -> None:
 def test_start_text_lists_what_the_bot_knows() -> None:
     info = {"documents": 5, "outlets": ["iNews.id", "Solopos.com"], "date_range": "2022-09-15 .. 2025-08-27"}
     text = start_text(info, "en", "kabar_bot", group=True)
-    assert "5 news articles" in text and "iNews.id, Solopos.com" in text and "2022-09-15 – 2025-08-27" in text
+    assert "5 news articles" in text and "iNews.id, Solopos.com" in text
+    assert "2022-09-15 – 2025-08-27" in text
     assert "@kabar_bot" in text
     assert "5 artikel" in start_text(info, "id", "kabar_bot", group=False)
     assert "kabar ingest" in start_text({"documents": 0}, "en", "kabar_bot", group=False)
@@ -190,7 +191,8 @@ def test_token_is_redacted_from_logs() -> None:
         protect_logs(TOKEN)
         assert any(isinstance(f, TokenFilter) for f in handler.filters)
         assert logging.getLogger("httpx").level == logging.WARNING
-        logging.getLogger("httpx").warning("HTTP Request: POST %s", f"https://api.telegram.org/bot{TOKEN}/getMe")
+        url = f"https://api.telegram.org/bot{TOKEN}/getMe"
+        logging.getLogger("httpx").warning("HTTP Request: POST %s", url)
         logging.getLogger("telegram.Bot").warning("url %s", f"https://x/bot{TOKEN.replace(':', '%3A')}/getMe")
         try:
             raise RuntimeError(f"failed https://api.telegram.org/bot{TOKEN}/sendMessage")

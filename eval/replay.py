@@ -1,0 +1,34 @@
+"""Tuning aid: re-run the answer checks on the raw model outputs of a tune.py run (no LLM needed).
+
+Usage: python eval/replay.py GOLD.jsonl RUN.jsonl [-v]
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from rag.answer import Pipeline
+from rag.evaluate import is_correct, load_gold, score
+from rag.evidence import Evidence
+from rag.lang import detect_language
+from rag.prompting import Prompts
+from rag.retrieve import Hit
+
+gold = {g.id: g for g in load_gold(Path(sys.argv[1]))}
+runs = [json.loads(line) for line in Path(sys.argv[2]).read_text(encoding="utf-8").splitlines()]
+from rag.config import load_settings  # noqa: E402
+
+pipe = Pipeline(load_settings(), None, None, None, Prompts())
+preds = {}
+for r in runs:
+    ev = [Evidence(c["rank"], Hit(c["chunk_id"], c["text"], {"source": c["source"]}, c["score"]), c["text"])
+          for c in r["contexts"]]
+    q = r["question"]
+    a = pipe._finish(q, detect_language(q), r["raw"], ev)
+    p = a.prediction(r["id"])
+    preds[r["id"]] = p
+    ok = is_correct(gold[r["id"]], p)
+    if "-v" in sys.argv and (ok != r["ok"] or not ok):
+        print(f"{'FIXED' if ok and not r['ok'] else 'BROKE' if r['ok'] else 'wrong'} {r['id']} | {q[:70]} | "
+              f"{r['raw'][:70]} | {a.text[:50]} | {a.reason}")
+print(json.dumps(score(list(gold.values()), preds), indent=1))

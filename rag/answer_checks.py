@@ -1,0 +1,114 @@
+"""Code-side checks that decide whether a generated answer may be shown (the model is not trusted to)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from rag.text import (
+    MONTHS,
+    NUMBER_WORDS,
+    content_words,
+    evidence_terms,
+    fold,
+    light_root,
+    new_terms,
+    salient_terms,
+    term_in,
+)
+
+# What kind of answer a question asks for, by its question words (folded, whole words).
+_EXPECTS = [
+    ("time", re.compile(r"\b(kapan|kapankah|tanggal berapa|tahun berapa|bulan apa|hari apa|sejak kapan|"
+                        r"sampai kapan|when|what date|which date|what year|which year|what day|which day|"
+                        r"what month|which month)\b")),
+    ("number", re.compile(r"\b(berapa|berapakah|how many|how much|how long|how old)\b")),
+    ("name", re.compile(r"\b(siapa|siapakah|who|whom|whose)\b")),
+    ("place", re.compile(r"\b(di ?mana|ke ?mana|kota mana|kota apa|negara mana|negara apa|where|"
+                         r"which city|what city|which country|what country)\b")),
+]
+_TIME_WORDS = {"hari", "pekan", "minggu", "bulan", "tahun", "pagi", "siang", "sore", "malam", "kemarin", "besok",
+               "lalu", "day", "days", "week", "weeks", "month", "months", "year", "years", "yesterday", "today",
+               "tomorrow", "morning", "evening", "night", "senin", "selasa", "rabu", "kamis", "jumat", "sabtu",
+               "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "abad", "century"}
+_NUMBER_WORDS_EXTRA = {"puluh", "puluhan", "ratus", "ratusan", "ribu", "ribuan", "juta", "jutaan", "miliar",
+                       "triliun", "belas", "hundred", "thousand", "million", "billion", "dozen", "sepuluh",
+                       "seratus", "seribu", "sejuta", "kedua", "ketiga", "first", "second", "third"}
+
+
+def expected_kind(question: str) -> str:
+    """"time", "number", "name", "place" or "" (no constraint) for a question."""
+    q = " ".join(re.findall(r"\w+", fold(question)))
+    for kind, pattern in _EXPECTS:
+        if pattern.search(q):
+            return kind
+    return ""
+
+
+def has_kind(answer: str, kind: str) -> bool:
+    """Whether the answer contains something of the expected kind at all."""
+    tokens = re.findall(r"\w+", answer)
+    folded = [fold(t) for t in tokens]
+    has_digit = any(t.isdigit() for t in folded)
+    if kind == "time":
+        return has_digit or any(t in MONTHS or t in _TIME_WORDS for t in folded)
+    if kind == "number":
+        return has_digit or any(t in NUMBER_WORDS or t in _NUMBER_WORDS_EXTRA for t in folded)
+    if kind in ("name", "place"):
+        return any(t[:1].isupper() for t in tokens[1:]) or bool(tokens and tokens[0][:1].isupper()
+                                                                 and len(tokens) <= 6)
+    return True
+
+
+def _similar(term: str, vocabulary: set[str]) -> bool:
+    # Names change spelling across languages (Moscow/Moskow, Korean/Korea): close enough counts.
+    if term in vocabulary:
+        return True
+    if term.isdigit() or term.startswith("month") or len(term) < 4:
+        return False
+    return any(v[:1] == term[:1] and abs(len(v) - len(term)) <= 3
+               and difflib.SequenceMatcher(None, term, v).ratio() >= 0.75 for v in vocabulary)
+
+
+def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tuple[float, bool]:
+    """(share of what the answer adds that the evidence holds, every new number/date found there).
+
+    Only what the answer adds to the question counts: repeating the question's words proves nothing.
+    Names, numbers and dates are checked in any language; other words only when the answer is in the
+    articles' language (Indonesian), since an English answer paraphrases them.
+    """
+    vocabulary = evidence_terms(evidence_text)
+    fresh, old = new_terms(answer, question)
+    if not fresh:
+        asked = evidence_terms(question) | old
+        asked_roots = {light_root(w) for w in asked}
+        words = [w for w in content_words(answer) if not term_in(w, asked, asked_roots)]
+        if not words:
+            return 0.0, True  # the reply only restates the question
+        if lang != "id":
+            return 1.0, True
+        roots = {light_root(w) for w in vocabulary}
+        return sum(term_in(w, vocabulary, roots) for w in words) / len(words), True
+    numbers = {t for t in fresh if t.isdigit() or t.startswith("month")}
+    names = fresh - numbers
+    numbers_ok = numbers <= vocabulary
+    if not names:
+        return 1.0, numbers_ok
+    return sum(_similar(t, vocabulary) for t in names) / len(names), numbers_ok
+
+
+def question_coverage(question: str, lang: str, text: str) -> float:
+    """Share of the question's key terms found in `text` (the retrieved chunks).
+
+    Indonesian questions are compared word by word (light roots for affixes); English ones against
+    Indonesian articles only by what survives translation: names and numbers.
+    """
+    if lang == "en":
+        terms = salient_terms(question.split(" ", 1)[1] if " " in question else question)
+    else:
+        terms = set(content_words(question))
+    if not terms:
+        return 1.0
+    vocabulary = evidence_terms(text) | set(content_words(text))
+    roots = {light_root(w) for w in vocabulary}
+    return sum(term_in(t, vocabulary, roots) or _similar(t, vocabulary) for t in terms) / len(terms)
