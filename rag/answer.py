@@ -193,9 +193,17 @@ class Pipeline:
 
     def retrieve(self, question: str, lang: str, conversation: Conversation | None = None) -> list[Evidence]:
         """The numbered excerpts the model will read for `question`."""
-        hits = self.retriever.search(self._query(question, conversation), lang)
+        query = self._query(question, conversation)
+        hits = self.retriever.search(query, lang)
         count = self.model.count_tokens if self.model else (lambda t: len(t) // 4 + 1)
-        return select_evidence(question, hits, self.settings.retrieval.evidence_tokens, count)
+        embedder = self.retriever.embedder
+
+        def similarity(sentences: list[str]) -> list[float]:
+            q = embedder.embed_query(query)
+            return [sum(a * b for a, b in zip(q, v, strict=True)) for v in embedder.embed_passages_cached(sentences)]
+
+        return select_evidence(question, hits, self.settings.retrieval.evidence_tokens, count, similarity,
+                               self.settings.retrieval.evidence_dense_weight)
 
     def ask(self, question: str, conversation: Conversation | None = None,
             on_token: Callable[[str], None] | None = None) -> Answer:

@@ -50,14 +50,15 @@ class ChunkingSettings(_Section):
 
 
 class RetrievalSettings(_Section):
-    top_k: int = Field(4, ge=1, le=20)
+    top_k: int = Field(3, ge=1, le=20)
     candidates: int = Field(20, ge=1)
     rrf_k: int = Field(60, ge=1)
     dense_weight_id: float = Field(1.0, ge=0)
     bm25_weight_id: float = Field(1.0, ge=0)
     dense_weight_en: float = Field(1.0, ge=0)
     bm25_weight_en: float = Field(0.5, ge=0)
-    evidence_tokens: int = Field(190, ge=20)
+    evidence_tokens: int = Field(160, ge=20)
+    evidence_dense_weight: float = Field(1.0, ge=0)
 
 
 class AnswerSettings(_Section):

@@ -10,6 +10,9 @@ from rag.text import content_words, fold, split_sentences
 
 # A sentence's own match with the question counts this much more than its chunk's retrieval rank.
 _RANK_PRIOR = 1.0
+# e5 cosine similarities sit in a narrow band; this baseline and scale put them on the word-match scale.
+_SIM_BASELINE = 0.75
+_SIM_SCALE = 10.0
 
 
 @dataclass
@@ -32,22 +35,33 @@ def _sentence_score(question_terms: set[str], sentence: str, names: set[str]) ->
     return sum(2.0 if (t in names or t.isdigit()) else 1.0 for t in overlap)
 
 
-def select_evidence(question: str, hits: list[Hit], budget: int, count_tokens: Callable[[str], int]
+def select_evidence(question: str, hits: list[Hit], budget: int, count_tokens: Callable[[str], int],
+                    similarity: Callable[[list[str]], list[float]] | None = None, dense_weight: float = 0.0
                     ) -> list[Evidence]:
     """Per retrieved chunk, keep the sentences that match the question best, within `budget` tokens.
 
-    Every chunk keeps at least its best sentence; sentences are shown in their original order.
+    A sentence scores by the question words it shares (names and numbers count double), its
+    chunk's rank and, with `similarity`, its embedding similarity to the question (which also
+    works across languages). Every chunk keeps at least its best sentence; sentences are shown in
+    their original order.
     """
     q_terms = set(content_words(question))
     names = {fold(w) for w in question.split() if w[:1].isupper()}
     scored: list[tuple[float, int, int, str, int]] = []  # (score, hit index, sentence index, text, tokens)
     per_hit: list[list[str]] = []
-    for hi, hit in enumerate(hits):
-        sents = split_sentences(hit.text)
-        per_hit.append(sents)
+    for hit in hits:
+        per_hit.append(split_sentences(hit.text))
+    sims: list[float] = []
+    if similarity and dense_weight > 0:
+        sims = similarity([sent for sents in per_hit for sent in sents])
+    k = 0
+    for hi, sents in enumerate(per_hit):
         prior = _RANK_PRIOR / (hi + 1)
         for si, sent in enumerate(sents):
-            scored.append((_sentence_score(q_terms, sent, names) + prior, hi, si, sent, count_tokens(sent) + 1))
+            dense = dense_weight * _SIM_SCALE * (sims[k] - _SIM_BASELINE) if sims else 0.0
+            k += 1
+            scored.append((_sentence_score(q_terms, sent, names) + prior + dense, hi, si, sent,
+                           count_tokens(sent) + 1))
 
     chosen: dict[int, set[int]] = {}
     used = 0

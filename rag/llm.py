@@ -63,6 +63,10 @@ class ChatModel:
                 "(is it a complete GGUF file? check models.llm_path)"
             ) from None
         self.llama = self.chat.client
+        from langchain_core.output_parsers import StrOutputParser
+
+        # messages → chat model → text pieces, streamed.
+        self.chain = self.chat | StrOutputParser()
 
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` in this model's vocabulary."""
@@ -71,9 +75,9 @@ class ChatModel:
     def stream(self, messages: list) -> Iterator[str]:
         """Text pieces of the reply to `messages` (LangChain messages or a prompt value), as generated."""
         with self._lock:
-            for chunk in self.chat.stream(messages):
-                if chunk.content:
-                    yield str(chunk.content)
+            for piece in self.chain.stream(messages):
+                if piece:
+                    yield piece
 
     def warm_up(self, messages: list) -> None:
         """Evaluate the static prompt prefix so the first real question only pays for its own tokens."""

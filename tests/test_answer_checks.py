@@ -1,0 +1,47 @@
+"""The code-side answer checks: question kinds, grounding, coverage, date localisation, language."""
+
+from rag.answer_checks import expected_kind, grounding, has_kind, question_coverage
+from rag.lang import detect_language
+from rag.text import localize_dates, new_terms
+
+EVIDENCE = ("Delegasi militer Rusia dipimpin Menteri Pertahanan Sergei Shoigu tiba di Korea Utara. "
+            "Perayaan Victory Day ke-70 akan digelar pada Kamis (27/7/2023) di Pyongyang.")
+
+
+def test_question_kinds():
+    assert expected_kind("Kapan KTT SCO berlangsung?") == "time"
+    assert expected_kind("Berapa kapal selam AS di Korea Selatan?") == "number"
+    assert expected_kind("Who led the delegation?") == "name"
+    assert expected_kind("Di kota mana parade digelar?") == "place"
+    assert expected_kind("Mengapa Rusia datang?") == ""
+    assert has_kind("pada 27 Juli 2023", "time") and not has_kind("di Pyongyang", "time")
+    assert has_kind("dua kapal", "number") and not has_kind("kapal selam", "number")
+
+
+def test_grounding_counts_only_what_the_answer_adds():
+    q = "Siapa yang memimpin delegasi militer Rusia?"
+    assert grounding("Menteri Pertahanan Sergei Shoigu", q, EVIDENCE, "id") == (1.0, True)
+    # invented person: not in the evidence
+    assert grounding("Jenderal Valery Gerasimov", q, EVIDENCE, "id")[0] == 0.0
+    # invented number
+    assert grounding("Pada 12 Agustus", "Kapan perayaan?", EVIDENCE, "id")[1] is False
+    # a date written the other language's way is still grounded
+    assert grounding("On 27 July 2023", "When is the celebration?", EVIDENCE, "en") == (1.0, True)
+    # only repeating the question's own name answers nothing
+    q2 = "Siapa pejabat Korea Utara yang menyambut Shoigu?"
+    assert grounding("Menteri Pertahanan Sergei Shoigu", q2, EVIDENCE, "id")[0] == 0.0
+    fresh, old = new_terms("Menteri Pertahanan Sergei Shoigu", q2)
+    assert not fresh and "sergei" in old
+
+
+def test_question_coverage():
+    assert question_coverage("Kapan perayaan Victory Day digelar di Pyongyang?", "id", EVIDENCE) == 1.0
+    assert question_coverage("Berapa harga tiket pesawat ke Tianjin?", "id", EVIDENCE) < 0.5
+    assert question_coverage("When is Victory Day in Pyongyang?", "en", EVIDENCE) == 1.0
+
+
+def test_localize_dates_and_language():
+    assert localize_dates("pada Kamis (27/7/2023) di Pyongyang", "en") == "pada Kamis 27 July 2023 di Pyongyang"
+    assert localize_dates("on 9 May", "id") == "on 9 Mei"
+    assert detect_language("Who led the Russian delegation?") == "en"
+    assert detect_language("Siapa yang memimpin delegasi Rusia?") == "id"
