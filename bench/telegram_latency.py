@@ -99,19 +99,19 @@ async def burst(api: FakeBotAPI, app: Any, count: int, users: int) -> tuple[list
     return waits, finals, total
 
 
-def seed_settings(data_dir: str | None) -> Settings:
-    """Settings over `data_dir`, or over a temporary store of the seed articles."""
+def seed_settings(data_dir: str | None, scratch: str) -> Settings:
+    """Settings over `data_dir`, or over a store of the seed articles built in `scratch`."""
     if data_dir:
         return load_settings(data_dir=data_dir)
     from rag.ingest import ingest
 
-    settings = load_settings(data_dir=tempfile.mkdtemp(prefix="kabar-bench-"))
+    settings = load_settings(data_dir=scratch)
     ingest(settings, progress=False)
     return settings
 
 
-async def main_async(args: argparse.Namespace) -> None:
-    settings = seed_settings(args.data_dir)
+async def main_async(args: argparse.Namespace, scratch: str) -> None:
+    settings = seed_settings(args.data_dir, scratch)
     loaded = time.monotonic()
     pipeline = Pipeline.from_settings(settings)
     print(f"model loaded in {time.monotonic() - loaded:.1f} s", file=sys.stderr)
@@ -147,7 +147,8 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=10, help="questions asked one at a time")
     parser.add_argument("--burst", type=int, default=20, help="questions sent at once")
     parser.add_argument("--users", type=int, default=5, help="users sending the burst")
-    asyncio.run(main_async(parser.parse_args()))
+    with tempfile.TemporaryDirectory(prefix="kabar-bench-") as scratch:
+        asyncio.run(main_async(parser.parse_args(), scratch))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.answer_checks import expected_kind, grounding, has_kind, question_coverage
+from rag.answer_checks import about_question, expected_kind, grounding, has_kind, question_coverage
 from rag.citations import attribute, render
 from rag.config import Settings
 from rag.embeddings import get_embedder
@@ -279,6 +279,10 @@ class Pipeline:
                           raw=raw, reason=reason)
         if not any(s.sources for s in sentences) and evidence:
             sentences[-1].sources = [1]
+        cited = [by_n[n].text for n in dict.fromkeys(n for s in sentences for n in s.sources)]
+        if not any(about_question(question, lang, t) for t in cited):
+            return Answer(question, self.prompts.message("not_found", lang), True, lang, [], contexts,
+                          raw=raw, reason="the cited passage is not about the question")
         for s in sentences:
             s.text = localize_dates(s.text, lang)
         text = render(sentences)

@@ -97,18 +97,34 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     return sum(_similar(t, vocabulary) for t in names) / len(names), numbers_ok
 
 
+def _question_terms(question: str, lang: str) -> set[str]:
+    # English questions meet Indonesian articles only through what survives translation.
+    if lang == "en":
+        return salient_terms(question.split(" ", 1)[1] if " " in question else question)
+    return set(content_words(question))
+
+
+def _found(terms: set[str], text: str) -> int:
+    vocabulary = evidence_terms(text) | set(content_words(text))
+    roots = {light_root(w) for w in vocabulary}
+    return sum(term_in(t, vocabulary, roots) or _similar(t, vocabulary) for t in terms)
+
+
 def question_coverage(question: str, lang: str, text: str) -> float:
     """Share of the question's key terms found in `text` (the retrieved chunks).
 
     Indonesian questions are compared word by word (light roots for affixes); English ones against
     Indonesian articles only by what survives translation: names and numbers.
     """
-    if lang == "en":
-        terms = salient_terms(question.split(" ", 1)[1] if " " in question else question)
-    else:
-        terms = set(content_words(question))
-    if not terms:
-        return 1.0
-    vocabulary = evidence_terms(text) | set(content_words(text))
-    roots = {light_root(w) for w in vocabulary}
-    return sum(term_in(t, vocabulary, roots) or _similar(t, vocabulary) for t in terms) / len(terms)
+    terms = _question_terms(question, lang)
+    return _found(terms, text) / len(terms) if terms else 1.0
+
+
+def about_question(question: str, lang: str, text: str) -> bool:
+    """Whether a cited passage shares at least one key term with the question.
+
+    An answer taken from a passage about something else (a name near the right words, but in a
+    sentence about another matter) fails this.
+    """
+    terms = _question_terms(question, lang)
+    return not terms or _found(terms, text) > 0
