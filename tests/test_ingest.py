@@ -91,3 +91,12 @@ def test_jsonl_html_and_markdown_corpora(tmp_settings, tmp_path):
     assert docs["p-1"]["title"] == "Merapi"
     texts = " ".join(c.text for c in Store(tmp_settings.data_path, get_embedder()).iter_chunks())
     assert "var a" not in texts and "Hak cipta" not in texts
+
+
+def test_chroma_never_gets_its_default_embedding_model(tmp_settings, tmp_path):
+    ingest(tmp_settings, [_corpus(tmp_path, names=("004_49bd237b7ccad95f.txt",))], progress=False)
+    store = Store(tmp_settings.data_path, get_embedder())
+    # No embedding function inside Chroma: it can never fetch its default ONNX model.
+    assert store._collection._embedding_function is None
+    meta = store._collection.metadata
+    assert meta["embedder"] == get_embedder().name and meta["dim"] == 384
