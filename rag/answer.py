@@ -9,8 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.answer_checks import about_question, expected_kind, grounding, has_kind, question_coverage
-from rag.citations import attribute, render
+from rag.answer_checks import (
+    about_question,
+    expected_kind,
+    grounding,
+    has_kind,
+    question_coverage,
+    repair_span,
+)
+from rag.citations import attribute, render, strip_markers
 from rag.config import Settings
 from rag.embeddings import get_embedder
 from rag.errors import KabarError
@@ -271,6 +278,9 @@ class Pipeline:
             for e in evidence
         ]
         by_n = {e.n: e for e in evidence}
+        repaired = repair_span(strip_markers(raw), question, lang, [e.text for e in evidence])
+        if repaired:
+            raw = f"{repaired}."
         sentences = attribute(raw, {e.n: e.text for e in evidence})
         body = " ".join(s.text for s in sentences)
         reason = self._abstention_reason(question, lang, raw, body, evidence)

@@ -128,3 +128,51 @@ def about_question(question: str, lang: str, text: str) -> bool:
     """
     terms = _question_terms(question, lang)
     return not terms or _found(terms, text) > 0
+
+
+_CLAUSE_SPLIT = re.compile(r"\s*(?:[;:]|,\s+(?:sedangkan|sementara|namun|tetapi|dan|while|but|whereas)\b|"
+                           r"\s(?:sedangkan|sementara|whereas)\b)\s*", re.IGNORECASE)
+_NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|bin|van|de|al))*")
+_NOT_NAMES = set(MONTHS) | {"senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu", "monday", "tuesday",
+                            "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+
+def _clause_score(terms: set[str], clause: str) -> float:
+    vocabulary = evidence_terms(clause) | set(content_words(clause))
+    roots = {light_root(w) for w in vocabulary}
+    return sum((2.0 if t.isdigit() else 1.0) for t in terms if term_in(t, vocabulary, roots))
+
+
+def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]) -> str | None:
+    """A better short answer when the model took a name from the wrong clause, else None.
+
+    Small models often copy the first name of a sentence ("di Tianjin …, sedangkan … di Beijing").
+    When the clause that matches the question best does not hold the answer, and holds exactly one
+    name of the asked kind that the question does not already name, that name is the answer.
+    Only short answers to who/where questions are repaired.
+    """
+    kind = expected_kind(question)
+    if kind not in ("name", "place") or len(answer.split()) > 6:
+        return None
+    terms = _question_terms(question, "id")
+    clauses = [c for text in evidence_texts for c in _CLAUSE_SPLIT.split(text) if c.strip()]
+    if not clauses or not terms:
+        return None
+    scored = sorted(((_clause_score(terms, c), i) for i, c in enumerate(clauses)), reverse=True)
+    best_score, best = scored[0]
+    if len(scored) > 1 and scored[1][0] == best_score:
+        return None  # no clear best clause
+    answer_terms = salient_terms(answer)
+    holding = [s for s, i in scored if answer_terms and answer_terms <= evidence_terms(clauses[i])]
+    if not answer_terms or (holding and holding[0] >= best_score):
+        return None
+    asked = evidence_terms(question)
+    candidates = []
+    for m in _NAME_RUN.finditer(clauses[best]):
+        run = m.group(0).strip()
+        run_terms = salient_terms(run)
+        if m.start() == 0 or not run_terms or run_terms & asked or fold(run) in _NOT_NAMES:
+            continue
+        candidates.append(run)
+    unique = list(dict.fromkeys(candidates))
+    return unique[0] if len(unique) == 1 else None

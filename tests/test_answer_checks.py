@@ -45,3 +45,17 @@ def test_localize_dates_and_language():
     assert localize_dates("on 9 May", "id") == "on 9 Mei"
     assert detect_language("Who led the Russian delegation?") == "en"
     assert detect_language("Siapa yang memimpin delegasi Rusia?") == "id"
+
+
+def test_repair_span_takes_the_name_from_the_clause_that_matches_the_question():
+    from rag.answer_checks import repair_span
+
+    ev = ["KTT SCO akan berlangsung di Tianjin pada 31 Agustus, sedangkan peringatan 80 tahun berakhirnya "
+          "Perang Dunia II akan dilaksanakan di Beijing pada 3 September."]
+    q = "Di kota mana peringatan 80 tahun berakhirnya Perang Dunia II digelar?"
+    assert repair_span("Tianjin", q, "id", ev) == "Beijing"
+    assert repair_span("Beijing", q, "id", ev) is None  # already from the right clause
+    assert repair_span("Tianjin", "Kapan KTT SCO berlangsung?", "id", ev) is None  # not a who/where question
+    # two candidate names in the best clause: no guess
+    ev2 = ["Delegasi China dipimpin Li Hongzhong dan Zhang Wei."]
+    assert repair_span("Sergei Shoigu", "Siapa yang memimpin delegasi China?", "id", ev2) is None
