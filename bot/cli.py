@@ -127,31 +127,71 @@ def chat(ctx: click.Context) -> None:
 @click.option("--gold", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Gold question set (JSON Lines, see the eval format spec).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Predictions file to write.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Markdown report to write (a latency histogram PNG is written next to it).")
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--retrieval-only", is_flag=True,
+              help="No LLM: record the retrieved contexts only and report retrieval metrics.")
+@click.option("--compare", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Earlier predictions file: the report marks each question fixed / broken / same.")
 @click.pass_context
-def eval_cmd(ctx: click.Context, gold: Path, out: Path | None, limit: int | None) -> None:
-    """Answer a gold question set and score it."""
+def eval_cmd(ctx: click.Context, gold: Path, out: Path | None, report: Path | None, limit: int | None,
+             retrieval_only: bool, compare: Path | None) -> None:
+    """Answer a gold question set and score it (Ctrl-C stops and scores what is done)."""
     from tqdm import tqdm
 
-    from rag.evaluate import is_correct, load_gold, run_eval, score
+    from rag.evaluate import RETRIEVAL_KEYS, load_gold, retrieval_prediction, run_eval, score_slices
+    from rag.report import ANSWER_KEYS, is_ok, load_predictions, text_table, write_report
 
     items = load_gold(gold)[:limit]
-    pipeline = _pipeline(ctx, ensure_corpus=True)
+    old = load_predictions(compare) if compare else None
+    if retrieval_only:
+        from rag.answer import Pipeline
+
+        settings = _settings(ctx)
+        _ingest_if_empty(settings)
+        pipeline = Pipeline.from_settings(settings, load_model=False)
+
+        def ask(question: str) -> dict:
+            return retrieval_prediction(pipeline, question)
+    else:
+        pipeline = _pipeline(ctx, ensure_corpus=True)
+
+        def ask(question: str) -> dict:
+            return pipeline.ask(question).prediction()
+
+    label = "recall" if retrieval_only else "accuracy"
     bar = tqdm(total=len(items), unit="q", desc="Evaluating", file=sys.stderr)
     right = [0]
 
     def progress(item, pred):
-        right[0] += is_correct(item, pred)
+        right[0] += is_ok(item, pred, retrieval_only)
         bar.update(1)
-        bar.set_postfix(accuracy=f"{right[0] / bar.n:.2f}")
+        bar.set_postfix({label: f"{right[0] / bar.n:.2f}"})
 
-    preds = run_eval(items, lambda q: pipeline.ask(q).prediction(), out, progress)
+    preds: dict[str, dict] = {}
+    interrupted = False
+    try:
+        run_eval(items, ask, out, progress, preds=preds)
+    except KeyboardInterrupt:
+        interrupted = True
     bar.close()
-    metrics = score(items, preds)
-    for key, value in metrics.items():
-        click.echo(f"{key:>22}: {value:.3f}" if isinstance(value, float) else f"{key:>22}: {value}")
+    done = [i for i in items if i.id in preds]
+    if interrupted:
+        click.echo(f"interrupted: scoring the {len(done)} of {len(items)} questions done", err=True)
+    if not done:
+        sys.exit(130 if interrupted else 1)
+    slices = score_slices(done, preds)
+    click.echo(text_table(slices, RETRIEVAL_KEYS if retrieval_only else ANSWER_KEYS))
     if out:
         click.echo(f"predictions written to {out}")
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        note = f"Gold set `{gold}`" + (f", compared with `{compare}`" if compare else "") + "."
+        png = write_report(report, items, preds, slices, old=old, retrieval_only=retrieval_only, note=note)
+        click.echo(f"report written to {report} (histogram {png.name})")
+    if interrupted:
+        sys.exit(130)
 
 
 @cli.command()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +13,10 @@ from typing import Any
 
 from rag.citations import parse_markers
 from rag.errors import KabarError
-from rag.text import contains_phrase
+from rag.text import contains_phrase, normalize_answer
+
+# Metrics that need no answer: what `kabar eval --retrieval-only` reports.
+RETRIEVAL_KEYS = ("questions", "retrieval_recall", "mrr", "latency_p50", "latency_p95", "errors")
 
 
 @dataclass
@@ -85,41 +90,145 @@ def citation_problems(pred: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _share(a: Iterable, b: Iterable) -> float:
+    a, b = list(a), list(b)
+    return len(a) / len(b) if b else 1.0
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def token_f1(answer: str, alias: str) -> float:
+    """SQuAD-style token F1 between two texts, both in the spec's normal form (`[n]` markers dropped)."""
+    a, b = normalize_answer(answer).split(), normalize_answer(alias).split()
+    overlap = sum((Counter(a) & Counter(b)).values())
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / len(a), overlap / len(b)
+    return 2 * precision * recall / (precision + recall)
+
+
+def answer_f1(item: GoldItem, pred: dict[str, Any]) -> float:
+    """Token F1 of the answer against its best alias; 0 for an error or an abstention."""
+    if pred.get("error") or pred.get("abstained"):
+        return 0.0
+    return max((token_f1(pred.get("answer", ""), a) for a in item.answers), default=0.0)
+
+
+def gold_rank(item: GoldItem, pred: dict[str, Any]) -> int | None:
+    """1-based position (prompt order) of the first context from a gold source; None if none is."""
+    for pos, ctx in enumerate(pred.get("contexts", []), 1):
+        if ctx.get("source") in item.sources:
+            return pos
+    return None
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0-100) with linear interpolation between closest ranks; None when empty."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
 def score(items: list[GoldItem], preds: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Headline metrics of a run."""
+    """Metrics of a run over `items` (items without a prediction count as wrong).
+
+    Shares whose denominator is empty are 1.0 for the original keys (accuracy … citation_hit) and None
+    for the newer ones (f1 … tokens_per_s), which means "not defined for this set".
+    """
     answerable = [i for i in items if i.answerable]
     unanswerable = [i for i in items if not i.answerable]
     correct = [i for i in items if i.id in preds and is_correct(i, preds[i.id])]
-    with_citations = [p for p in preds.values() if p.get("citations") or parse_markers(p.get("answer", ""))]
+    done = [preds[i.id] for i in items if i.id in preds]
+    with_citations = [p for p in done if p.get("citations") or parse_markers(p.get("answer", ""))]
     valid = [p for p in with_citations if not citation_problems(p)]
     cited_hits = [
         i for i in answerable
         if i.id in preds and any(c.get("source") in i.sources for c in preds[i.id].get("citations", []))
     ]
-    def share(a: Iterable, b: Iterable) -> float:
-        a, b = list(a), list(b)
-        return len(a) / len(b) if b else 1.0
+    citations = [(i, c) for i in items if i.id in preds for c in preds[i.id].get("citations", [])]
+    with_sources = [i for i in answerable if i.sources and i.id in preds]
+    ranks = [gold_rank(i, preds[i.id]) for i in with_sources]
+    timed = [p for p in done if not p.get("error")]
+    latencies = [float(p.get("latency_s", 0.0)) for p in timed]
+    ttfts = [float(p.get("ttft_s", 0.0)) for p in timed]
+    generating = [p for p in timed if p.get("tokens_out", 0) > 0 and p.get("latency_s", 0.0) > p.get("ttft_s", 0.0)]
+    gen_time = sum(p["latency_s"] - p.get("ttft_s", 0.0) for p in generating)
     return {
         "questions": len(items),
-        "accuracy": share(correct, items),
-        "answerable_accuracy": share([i for i in correct if i.answerable], answerable),
-        "abstention_accuracy": share([i for i in correct if not i.answerable], unanswerable),
-        "false_abstention_rate": share([i for i in answerable if preds.get(i.id, {}).get("abstained")],
-                                       answerable),
-        "citation_validity": share(valid, with_citations),
-        "citation_hit": share(cited_hits, [i for i in answerable if i.id in preds and not
-                                           preds[i.id].get("abstained")]),
-        "errors": sum(1 for p in preds.values() if p.get("error")),
+        "accuracy": _share(correct, items),
+        "answerable_accuracy": _share([i for i in correct if i.answerable], answerable),
+        "abstention_accuracy": _share([i for i in correct if not i.answerable], unanswerable),
+        "false_abstention_rate": _share([i for i in answerable if preds.get(i.id, {}).get("abstained")],
+                                        answerable),
+        "citation_validity": _share(valid, with_citations),
+        "citation_hit": _share(cited_hits, [i for i in answerable if i.id in preds and not
+                                            preds[i.id].get("abstained")]),
+        "errors": sum(1 for p in done if p.get("error")),
+        "f1": _mean([answer_f1(i, preds.get(i.id, {"error": "missing"})) for i in answerable]),
+        "citation_precision": (sum(c.get("source") in i.sources for i, c in citations) / len(citations)
+                               if citations else None),
+        "retrieval_recall": _mean([float(r is not None) for r in ranks]),
+        "mrr": _mean([1 / r if r else 0.0 for r in ranks]),
+        "latency_p50": percentile(latencies, 50),
+        "latency_p95": percentile(latencies, 95),
+        "ttft_p50": percentile(ttfts, 50),
+        "ttft_p95": percentile(ttfts, 95),
+        "tokens_per_s": sum(p["tokens_out"] for p in generating) / gen_time if generating else None,
     }
 
 
+def slice_items(items: list[GoldItem]) -> dict[str, list[GoldItem]]:
+    """The slices a run is broken down by; empty slices are left out ("all" is always there)."""
+    slices = {
+        "all": items,
+        "lang=id": [i for i in items if i.lang == "id"],
+        "lang=en": [i for i in items if i.lang == "en"],
+        "answerable": [i for i in items if i.answerable],
+        "unanswerable": [i for i in items if not i.answerable],
+    }
+    return {name: sub for name, sub in slices.items() if sub or name == "all"}
+
+
+def score_slices(items: list[GoldItem], preds: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """`score` for every slice: "all", "lang=id", "lang=en", "answerable", "unanswerable" (non-empty ones)."""
+    return {name: score(sub, preds) for name, sub in slice_items(items).items()}
+
+
+def retrieval_prediction(pipeline: Any, question: str) -> dict[str, Any]:
+    """A predictions-format object with the contexts only (no LLM): answer "", no citations, ttft 0."""
+    from rag.answer import Answer, Context, clean_question
+    from rag.lang import detect_language
+
+    started = time.perf_counter()
+    question = clean_question(question, pipeline.settings.answer.max_question_chars)
+    if pipeline.store.count() == 0:
+        raise KabarError("the store is empty: run `kabar ingest` first")
+    lang = detect_language(question)
+    evidence = pipeline.retrieve(question, lang)
+    contexts = [  # as Pipeline._finish builds them
+        Context(e.n, e.doc_id, e.hit.chunk_id, e.hit.score, e.text, e.hit.metadata.get("title", ""),
+                e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), e.hit.text)
+        for e in evidence
+    ]
+    answer = Answer(question, "", False, lang, [], contexts, latency_s=time.perf_counter() - started)
+    return answer.prediction()
+
+
 def run_eval(items: list[GoldItem], ask: Callable[[str], dict[str, Any]], out: Path | None,
-             on_result: Callable[[GoldItem, dict[str, Any]], None] | None = None) -> dict[str, dict[str, Any]]:
+             on_result: Callable[[GoldItem, dict[str, Any]], None] | None = None,
+             preds: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """Ask every question (fresh conversation each), writing one predictions line per question as it goes.
 
-    A failing question gets a line with "error" and the run goes on.
+    A failing question gets a line with "error" and the run goes on. Results are also put in `preds` (when
+    given) as they come, so a caller that catches KeyboardInterrupt still has every finished question; the
+    file then holds exactly those lines.
     """
-    preds: dict[str, dict[str, Any]] = {}
+    preds = {} if preds is None else preds
     fh = out.open("w", encoding="utf-8") if out else None
     try:
         for item in items:
