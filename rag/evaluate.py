@@ -90,9 +90,10 @@ def citation_problems(pred: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _share(a: Iterable, b: Iterable) -> float:
+def _share(a: Iterable, b: Iterable) -> float | None:
+    """len(a)/len(b); None when there is nothing to measure (shown as "-", not as a perfect 1.0)."""
     a, b = list(a), list(b)
-    return len(a) / len(b) if b else 1.0
+    return len(a) / len(b) if b else None
 
 
 def _mean(values: list[float]) -> float | None:
