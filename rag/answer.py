@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 import unicodedata
@@ -28,7 +29,15 @@ from rag.model_files import resolve_llm
 from rag.prompting import Prompts, SourceText
 from rag.retrieve import Retriever
 from rag.store import Store
-from rag.text import MONTH_NAMES, content_words, evidence_terms, fold, localize_dates, normalize_answer
+from rag.text import (
+    MONTH_NAMES,
+    content_words,
+    evidence_terms,
+    fold,
+    localize_dates,
+    normalize_answer,
+    split_sentences,
+)
 
 # Words that make a question lean on the previous turn ("when did he go back?", "kapan dia pulang?").
 _ANAPHORA = {"he", "she", "it", "they", "him", "her", "his", "its", "their", "them", "there", "then", "that",
@@ -63,6 +72,13 @@ class Context:
     outlet: str = ""
     date: str = ""
     full_text: str = ""
+
+    @classmethod
+    def from_evidence(cls, e: Evidence) -> Context:
+        """The context entry for one numbered excerpt given to the model."""
+        meta = e.hit.metadata
+        return cls(e.n, e.doc_id, e.hit.chunk_id, e.hit.score, e.text, meta.get("title", ""),
+                   meta.get("outlet", ""), meta.get("date", ""), e.hit.text)
 
 
 @dataclass
@@ -272,11 +288,12 @@ class Pipeline:
         return ""
 
     def _finish(self, question: str, lang: str, raw: str, evidence: list[Evidence]) -> Answer:
-        contexts = [
-            Context(e.n, e.doc_id, e.hit.chunk_id, e.hit.score, e.text, e.hit.metadata.get("title", ""),
-                    e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), e.hit.text)
-            for e in evidence
-        ]
+        contexts = [Context.from_evidence(e) for e in evidence]
+
+        def withheld(reason: str) -> Answer:
+            return Answer(question, self.prompts.message("not_found", lang), True, lang, [], contexts,
+                          raw=raw, reason=reason)
+
         by_n = {e.n: e for e in evidence}
         repaired = repair_span(strip_markers(raw), question, lang, [e.text for e in evidence])
         if repaired:
@@ -285,14 +302,12 @@ class Pipeline:
         body = " ".join(s.text for s in sentences)
         reason = self._abstention_reason(question, lang, raw, body, evidence)
         if reason:
-            return Answer(question, self.prompts.message("not_found", lang), True, lang, [], contexts,
-                          raw=raw, reason=reason)
+            return withheld(reason)
         if not any(s.sources for s in sentences) and evidence:
             sentences[-1].sources = [1]
         cited = [by_n[n].text for n in dict.fromkeys(n for s in sentences for n in s.sources)]
         if not any(about_question(question, lang, t) for t in cited):
-            return Answer(question, self.prompts.message("not_found", lang), True, lang, [], contexts,
-                          raw=raw, reason="the cited passage is not about the question")
+            return withheld("the cited passage is not about the question")
         for s in sentences:
             s.text = localize_dates(s.text, lang)
         text = render(sentences)
@@ -309,16 +324,16 @@ class Pipeline:
 
 
 def _readable_date(iso: str) -> str:
-    """"2025-08-27" → "27 8 2025": the article date's parts, as terms the answer checks can match."""
-    parts = iso.split("-")
-    return " ".join(f"{p} {MONTH_NAMES['en'][int(p) - 1]}" if i == 1 and p.isdigit() and 1 <= int(p) <= 12
-                    else p for i, p in enumerate(parts)) if len(parts) == 3 else iso
+    """"2025-08-27" → "27 August 2025": the article date in words the answer checks can match."""
+    try:
+        d = dt.date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{d.day} {MONTH_NAMES['en'][d.month - 1]} {d.year}"
 
 
 def _best_quote(answer_sentence: str, excerpt: str) -> str:
     """The excerpt sentence that shares most with the answer sentence: what the citation points at."""
-    from rag.text import split_sentences
-
     target = evidence_terms(answer_sentence)
     sents = split_sentences(excerpt) or [excerpt]
     return max(sents, key=lambda s: len(evidence_terms(s) & target))

@@ -211,11 +211,7 @@ def retrieval_prediction(pipeline: Any, question: str) -> dict[str, Any]:
         raise KabarError("the store is empty: run `kabar ingest` first")
     lang = detect_language(question)
     evidence = pipeline.retrieve(question, lang)
-    contexts = [  # as Pipeline._finish builds them
-        Context(e.n, e.doc_id, e.hit.chunk_id, e.hit.score, e.text, e.hit.metadata.get("title", ""),
-                e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), e.hit.text)
-        for e in evidence
-    ]
+    contexts = [Context.from_evidence(e) for e in evidence]
     answer = Answer(question, "", False, lang, [], contexts, latency_s=time.perf_counter() - started)
     return answer.prediction()
 
