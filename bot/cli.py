@@ -88,7 +88,7 @@ def _ingest_if_empty(settings) -> None:
     from rag.ingest import ingest as run_ingest
     from rag.store import Store
 
-    if Store(settings.data_path, get_embedder(settings.models.embedder), create=False).count() == 0:
+    if Store(settings.data_path, get_embedder(settings.models.embedder, settings.embedding), create=False).count() == 0:
         click.echo(f"The store in {settings.data_path} is empty: reading the default corpus first.", err=True)
         summary = run_ingest(settings, progress=True)
         click.echo(summary.line(), err=True)

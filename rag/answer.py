@@ -197,7 +197,7 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: Settings, load_model: bool = True) -> Pipeline:
         """Open the store and (unless `load_model` is false) load and warm up the LLM."""
-        embedder = get_embedder(settings.models.embedder)
+        embedder = get_embedder(settings.models.embedder, settings.embedding)
         store = Store(settings.data_path, embedder, create=False)
         prompts = Prompts()
         model = None

