@@ -55,7 +55,9 @@ def cli(ctx: click.Context, config: str | None, data_dir: str | None) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--prune", is_flag=True, help="Drop documents whose files are gone.")
-@click.option("--rebuild", is_flag=True, help="Start a new store (the old one is moved aside, not deleted).")
+@click.option("--rebuild", is_flag=True,
+              help="Start a new store (the old folder, or the old collection on a Chroma server, is kept "
+                   "under a new name, not deleted).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, rebuild: bool, quiet: bool) -> None:
@@ -67,6 +69,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, rebuild: bo
                          progress=not quiet)
     if summary.moved_aside:
         click.echo(f"old store kept at {summary.moved_aside}")
+    elif rebuild and _settings(ctx).store.mode == "http":
+        click.echo("there was no collection to keep aside: a new one was created")
     for path, reason in summary.skipped:
         click.echo(f"skipped {path}: {reason}", err=True)
     click.echo(summary.line())
@@ -84,11 +88,14 @@ def _pipeline(ctx: click.Context, ensure_corpus: bool = False):
 
 
 def _ingest_if_empty(settings) -> None:
-    from rag.embeddings import get_embedder
     from rag.ingest import ingest as run_ingest
-    from rag.store import Store
+    from rag.store import open_store
 
-    if Store(settings.data_path, get_embedder(settings.models.embedder, settings.embedding), create=False).count() == 0:
+    if settings.store.mode == "http":
+        # A shared Chroma server is filled by an explicit `kabar ingest`: workers starting together
+        # must not all race to fill it (an empty one gets "the store … is empty" from the pipeline).
+        return
+    if open_store(settings).count() == 0:
         click.echo(f"The store in {settings.data_path} is empty: reading the default corpus first.", err=True)
         summary = run_ingest(settings, progress=True)
         click.echo(summary.line(), err=True)

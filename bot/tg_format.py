@@ -57,6 +57,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "busy": "I'm busy with many questions right now. Please try again in a minute.",
         "queued": "⏳ {ahead} question{s} ahead of yours; I'll answer as soon as I can.",
         "failed": "Sorry, something went wrong while answering. Please try again.",
+        "unavailable": "Sorry, I can't answer right now: the answering service is unavailable. "
+                       "Please try again in a few minutes.",
         "oops": "Sorry, something went wrong. Please try again.",
         "restarting": "Sorry, I'm restarting and couldn't answer this. Please ask again in a minute.",
         "unknown_outlet": "unknown outlet",
@@ -101,6 +103,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "busy": "Saya sedang sibuk melayani banyak pertanyaan. Silakan coba lagi sebentar lagi.",
         "queued": "⏳ Ada {ahead} pertanyaan sebelum pertanyaan Anda; saya akan menjawab secepatnya.",
         "failed": "Maaf, terjadi kesalahan saat menjawab. Silakan coba lagi.",
+        "unavailable": "Maaf, saya belum bisa menjawab sekarang: layanan penjawab sedang tidak tersedia. "
+                       "Silakan coba lagi beberapa menit lagi.",
         "oops": "Maaf, terjadi kesalahan. Silakan coba lagi.",
         "restarting": "Maaf, saya sedang dimulai ulang dan belum sempat menjawab. Silakan tanya lagi nanti.",
         "unknown_outlet": "media tidak diketahui",

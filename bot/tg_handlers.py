@@ -31,7 +31,7 @@ from bot.tg_queue import AnswerQueue, Job, QueueFull, RateLimiter
 from bot.tg_stream import StreamingReply, TelegramIO, keep_typing
 from rag.answer import Conversation, clean_question
 from rag.config import Settings
-from rag.errors import KabarError
+from rag.errors import KabarError, ServiceUnavailable
 from rag.info import gather
 
 log = logging.getLogger("kabar.telegram")
@@ -354,6 +354,10 @@ class KabarBot:
         conversation = self._conversation(job.chat_id)
         try:
             answer = await asyncio.to_thread(self.pipeline.ask, job.question, conversation, on_token)
+        except ServiceUnavailable as exc:
+            # The Chroma or LLM server is down: the details are for the admin, not the chat.
+            log.warning("could not answer: %s", exc)
+            return t(job.lang, "unavailable")
         except KabarError as exc:
             return user_error(str(exc))
         except Exception:

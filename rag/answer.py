@@ -24,11 +24,12 @@ from rag.embeddings import get_embedder
 from rag.errors import KabarError
 from rag.evidence import Evidence, select_evidence
 from rag.lang import detect_language
-from rag.llm import ChatModel
+from rag.llm import ChatModel, LanguageModel
+from rag.llm_server import estimate_tokens
 from rag.model_files import resolve_llm
 from rag.prompting import Prompts, SourceText
 from rag.retrieve import Retriever
-from rag.store import Store
+from rag.store import Store, open_store
 from rag.text import (
     MONTH_NAMES,
     content_words,
@@ -183,7 +184,7 @@ class _StreamGate:
 class Pipeline:
     """The RAG pipeline over one store with one loaded model. Reuse it across questions."""
 
-    def __init__(self, settings: Settings, store: Store, retriever: Retriever, model: ChatModel | None,
+    def __init__(self, settings: Settings, store: Store, retriever: Retriever, model: LanguageModel | None,
                  prompts: Prompts):
         self.settings = settings
         self.store = store
@@ -196,16 +197,23 @@ class Pipeline:
 
     @classmethod
     def from_settings(cls, settings: Settings, load_model: bool = True) -> Pipeline:
-        """Open the store and (unless `load_model` is false) load and warm up the LLM."""
+        """Open the store and (unless `load_model` is false) load and warm up the LLM.
+
+        `llm.mode: server` uses the LLM server at `llm.server_url` and loads no model file here.
+        """
         embedder = get_embedder(settings.models.embedder, settings.embedding)
-        store = Store(settings.data_path, embedder, create=False)
+        store = open_store(settings)
         prompts = Prompts()
-        model = None
-        if load_model:
+        model: LanguageModel | None = None
+        if load_model and settings.llm.mode == "server":
+            from rag.llm_server import ServerChatModel
+
+            model = ServerChatModel(settings.llm)
+        elif load_model:
             path = resolve_llm(str(settings.resolve(settings.models.llm_path)) if settings.models.llm_path else "",
                                settings.cache_path)
             model = ChatModel(path, settings.llm)
-            if settings.llm.warm_up:
+        if model is not None and settings.llm.warm_up:
                 model.warm_up(prompts.prefix)
         return cls(settings, store, Retriever(store, embedder, settings.retrieval), model, prompts)
 
@@ -218,7 +226,15 @@ class Pipeline:
         """The numbered excerpts the model will read for `question`."""
         query = self._query(question, conversation)
         hits = self.retriever.search(query, lang)
-        count = self.model.count_tokens if self.model else (lambda t: len(t) // 4 + 1)
+        count: Callable[[str], int] = estimate_tokens
+        if self.model:
+            # Every sentence's count up front, in one go: with an LLM server that is one wait, not one each.
+            sentences = [s for h in hits for s in split_sentences(h.text)]
+            known = dict(zip(sentences, self.model.count_tokens_many(sentences), strict=True))
+            model = self.model
+
+            def count(text: str) -> int:
+                return known[text] if text in known else model.count_tokens(text)
         embedder = self.retriever.embedder
 
         def similarity(sentences: list[str]) -> list[float]:
@@ -236,7 +252,7 @@ class Pipeline:
         if self.model is None:
             raise KabarError("no language model loaded")
         if self.store.count() == 0:
-            raise KabarError("the store is empty: run `kabar ingest` first")
+            raise KabarError(f"the store {self.store.location} is empty: run `kabar ingest` first")
         lang = detect_language(question)
         query = self._query(question, conversation)
         evidence = self.retrieve(question, lang, conversation)
@@ -247,6 +263,8 @@ class Pipeline:
                    for e in evidence]
         messages = self.prompts.build(question, sources, lang, history)
 
+        # Requested before generation: with an LLM server it queues beside this answer instead of after it.
+        prompt_tokens = self.model.count_tokens_deferred(str(messages[-1].content))
         gate = _StreamGate(on_token, "NOT FOUND")
         pieces: list[str] = []
         ttft = 0.0
@@ -261,7 +279,7 @@ class Pipeline:
         answer.latency_s = time.perf_counter() - started
         answer.tokens_out = len(pieces)
         answer.messages = messages
-        answer.prompt_tokens = self.model.count_tokens(str(messages[-1].content))
+        answer.prompt_tokens = prompt_tokens()
         if conversation is not None:
             conversation.turns.append(Turn(question, query, answer.text))
             conversation.last = answer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -42,6 +42,10 @@ class EmbeddingSettings(_Section):
 
 
 class LLMSettings(_Section):
+    mode: Literal["embedded", "server"] = "embedded"
+    server_url: str = Field("http://127.0.0.1:8080/v1", pattern=r"^https?://\S+$")
+    server_model: str = Field("kabar", min_length=1)
+    timeout_s: float = Field(120.0, gt=0)
     n_ctx: int = Field(2048, ge=512)
     n_threads: int = Field(0, ge=0)
     n_batch: int = Field(512, ge=8)
@@ -49,6 +53,20 @@ class LLMSettings(_Section):
     temperature: float = Field(0.0, ge=0, le=2)
     seed: int = 42
     warm_up: bool = True
+
+
+class StoreSettings(_Section):
+    mode: Literal["embedded", "http"] = "embedded"
+    host: str = Field("127.0.0.1", min_length=1)
+    port: int = Field(8000, ge=1, le=65535)
+    # Chroma's own rule for names: 3-512 characters of [a-zA-Z0-9._-], alphanumeric at both ends.
+    collection: str = Field("kabar_chunks", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
+    timeout_s: float = Field(30.0, gt=0)
+
+    @property
+    def url(self) -> str:
+        """The Chroma server's base URL (http mode)."""
+        return f"http://{self.host}:{self.port}"
 
 
 class ChunkingSettings(_Section):
@@ -114,6 +132,7 @@ class Settings(BaseSettings):
 
     data_dir: str = "data"
     corpus: CorpusSettings = CorpusSettings()
+    store: StoreSettings = StoreSettings()
     models: ModelSettings = ModelSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     llm: LLMSettings = LLMSettings()

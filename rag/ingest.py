@@ -13,7 +13,7 @@ from rag.chunking import Chunk, chunk_document, make_splitter
 from rag.config import Settings
 from rag.documents import ReadReport, iter_documents
 from rag.embeddings import get_embedder
-from rag.store import Store, move_aside, write_lock
+from rag.store import Store, lock_name, move_aside, rename_collection_aside, write_lock
 
 
 @dataclass
@@ -27,7 +27,7 @@ class IngestSummary:
     removed_documents: int = 0
     seconds: float = 0.0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    moved_aside: str = ""
+    moved_aside: str = ""  # where --rebuild kept the old store (a folder, or a collection on the server)
 
     def line(self) -> str:
         s = (
@@ -59,13 +59,19 @@ def ingest(settings: Settings, paths: list[Path] | None = None, prune: bool = Fa
     summary = IngestSummary()
     data_dir = settings.data_path
     paths = paths or settings.corpus_paths
-    with write_lock(data_dir):
-        if rebuild:
+    remote = settings.store.mode == "http"
+    where = f"the collection {settings.store.collection} on {settings.store.url}" if remote else ""
+    with write_lock(data_dir, lock_name(settings.store), where):
+        if rebuild and remote:
+            # Like the folder below, the old collection is renamed and kept, never deleted.
+            kept = rename_collection_aside(settings.store)
+            summary.moved_aside = f"collection {kept} on {settings.store.url}" if kept else ""
+        elif rebuild:
             moved = move_aside(data_dir)
             summary.moved_aside = str(moved or "")
             data_dir.mkdir(parents=True, exist_ok=True)
         embedder = get_embedder(settings.models.embedder, settings.embedding)
-        store = Store(data_dir, embedder)
+        store = Store(data_dir, embedder, settings=settings.store)
         stored = store.documents()
         splitter = make_splitter(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
         report = ReadReport()

@@ -1,4 +1,8 @@
-"""The local chat model: one llama.cpp instance behind LangChain's ChatLlamaCpp, loaded once."""
+"""The local chat model: one llama.cpp instance behind LangChain's ChatLlamaCpp, loaded once.
+
+`LanguageModel` is what the pipeline needs from a chat model; `rag.llm_server.ServerChatModel`
+is the other implementation, for an LLM server shared by several kabar processes.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,36 @@ import contextlib
 import os
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 from rag.config import LLMSettings
 from rag.errors import KabarError
+
+
+class LanguageModel(Protocol):
+    """A chat model as the pipeline uses it (local llama.cpp, or an LLM server)."""
+
+    def stream(self, messages: list) -> Iterator[str]:
+        """Text pieces of the reply to `messages`, as generated."""
+        ...
+
+    def warm_up(self, messages: list) -> None:
+        """Get the static prompt prefix evaluated (and cached) before the first question."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` in the model's vocabulary."""
+        ...
+
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        """`count_tokens` of each text (a server model asks for them all at once)."""
+        ...
+
+    def count_tokens_deferred(self, text: str) -> Callable[[], int]:
+        """Start counting `text` now; the returned function gives the count when it is needed."""
+        ...
 
 
 @contextlib.contextmanager
@@ -71,6 +100,14 @@ class ChatModel:
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` in this model's vocabulary."""
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        """`count_tokens` of each text."""
+        return [self.count_tokens(t) for t in texts]
+
+    def count_tokens_deferred(self, text: str) -> Callable[[], int]:
+        """Tokenizing locally is instant: counted when asked for."""
+        return lambda: self.count_tokens(text)
 
     def stream(self, messages: list) -> Iterator[str]:
         """Text pieces of the reply to `messages` (LangChain messages or a prompt value), as generated."""
