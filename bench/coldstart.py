@@ -12,7 +12,6 @@ import math
 import os
 import pty
 import select
-import signal
 import subprocess
 import tempfile
 import time
@@ -54,7 +53,6 @@ def ask_once(data_dir: Path, question: str = QUESTION, timeout_s: float = 300.0)
             while True:
                 ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.perf_counter()))
                 if not ready:
-                    proc.send_signal(signal.SIGKILL)
                     raise TimeoutError(f"kabar ask did not finish in {timeout_s:.0f} s")
                 try:
                     data = os.read(master, _READ)
@@ -66,6 +64,10 @@ def ask_once(data_dir: Path, question: str = QUESTION, timeout_s: float = 300.0)
                     first = time.perf_counter() - start
                     mapped = mapped_model_mb(proc.pid)
                 out += data
+        except BaseException:  # timeout, Ctrl-C: never leave the child running
+            proc.kill()
+            proc.wait()
+            raise
         finally:
             os.close(master)
         _, status, usage = os.wait4(proc.pid, 0)
