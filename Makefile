@@ -22,8 +22,9 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+# Every benchmark in one run (about 20 min on 2 cores); BENCH_ARGS=--quick for a smoke test.
 bench: install
-	$(BIN)/python bench/speed.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -2,6 +2,9 @@
 
     python bench/telegram_latency.py [--data-dir DIR] [--questions 10] [--burst 20] [--users 5]
 
+(In-process, with the bot's queue statistics. `bench/run.py` uses :func:`bot_under_load` instead: a real
+`kabar telegram` process against the fake server, for its peak memory.)
+
 Measures, as the Bot API server sees it: time from a user's message to the first streamed text
 (the answer's first sendMessage) and to the final text (its last edit), p50 over `--questions`
 questions asked one at a time; then a burst of `--burst` questions from `--users` users at once:
@@ -14,9 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from bench.common import kabar_cmd, kabar_env, mapped_model_mb, percentile  # noqa: E402
 from bot.telegram import build_application  # noqa: E402
+from bot.tg_format import CURSOR  # noqa: E402
 from rag.answer import Pipeline  # noqa: E402
 from rag.config import Settings, load_settings  # noqa: E402
 from tests.fake_bot_api import TOKEN, FakeBotAPI, running, settle  # noqa: E402
@@ -41,17 +49,6 @@ QUESTIONS = [
     "Who is the spokesman of the Russian presidency?",
     "Where will the 80th anniversary parade be held?",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) by linear interpolation between the sorted values; nan for none."""
-    if not values:
-        return float("nan")
-    xs = sorted(values)
-    pos = q * (len(xs) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
 def answers(api: FakeBotAPI, chat_id: int) -> list[Any]:
@@ -97,6 +94,99 @@ async def burst(api: FakeBotAPI, app: Any, count: int, users: int) -> tuple[list
         for message_id, answer in zip(message_ids, answers(api, chat), strict=True):
             finals.append(timing(api, chat, message_id, answer)[1])
     return waits, finals, total
+
+
+@dataclass
+class LoadRun:
+    """A `kabar telegram` process answering a burst of questions from several users."""
+
+    ready_s: float  # process start → polling for updates (model loaded)
+    first: list[float]  # per question: message → first text shown
+    final: list[float]  # per question: message → final answer
+    burst_s: float  # first message sent → last final answer
+    max_rss_mb: float
+    returncode: int
+    model_mapped_mb: float  # resident part of the mmapped GGUF after the burst
+
+
+# How often the fake server's state is checked while waiting for the bot (seconds).
+_POLL_S = 0.1
+
+
+def _wait(predicate: Any, deadline: float, proc: subprocess.Popen, what: str) -> None:
+    while not predicate():
+        if proc.poll() is not None:
+            raise RuntimeError(f"kabar telegram exited with {proc.returncode} while waiting for {what}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(_POLL_S)
+
+
+def _reap(proc: subprocess.Popen, grace_s: float) -> tuple[int, float]:
+    """Stop the bot (Ctrl-C, then kill after `grace_s`); (exit code, peak RSS in MB from wait4)."""
+    if proc.returncode is not None:  # already reaped by Popen.poll: its rusage is gone
+        return proc.returncode, float("nan")
+    proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + grace_s
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait for it again
+            return proc.returncode, usage.ru_maxrss / 1024
+        if time.monotonic() > deadline:
+            proc.kill()
+            deadline = float("inf")
+        time.sleep(_POLL_S)
+
+
+def bot_under_load(data_dir: Path, users: int, per_user: int, timeout_s: float = 900.0) -> LoadRun:
+    """Start `kabar telegram` on `data_dir` against a fake Bot API; `users` users each send `per_user`
+    questions at once; wait for every final answer; stop the bot and read its peak RSS."""
+    count = users * per_user
+    with FakeBotAPI() as api, tempfile.TemporaryFile() as log_file:
+        env = kabar_env(TELEGRAM_BOT_TOKEN=TOKEN, KABAR_TELEGRAM__BASE_URL=api.base_url,
+                        KABAR_TELEGRAM__QUEUE_SIZE=str(max(count, 1)),
+                        KABAR_TELEGRAM__RATE_LIMIT_PER_MINUTE=str(max(per_user, 1)))
+        started = time.monotonic()
+        proc = subprocess.Popen(kabar_cmd(data_dir, "telegram"), stdin=subprocess.DEVNULL, stdout=log_file,
+                                stderr=log_file, env=env, cwd=ROOT)
+        try:
+            deadline = started + timeout_s
+            _wait(lambda: api.calls_to("getUpdates"), deadline, proc, "the bot to start polling")
+            ready = time.monotonic() - started
+            asked: dict[int, list[int]] = {}
+            burst_start = time.monotonic()
+            for round_ in range(per_user):
+                for u in range(users):
+                    chat = 30_000 + u
+                    question = QUESTIONS[(u * per_user + round_) % len(QUESTIONS)]
+                    asked.setdefault(chat, []).append(api.say(question, user_id=chat))
+
+            def done() -> bool:
+                for chat, ids in asked.items():
+                    got = answers(api, chat)
+                    if len(got) < len(ids) or any(m.text.endswith(CURSOR) for m in got):
+                        return False
+                return True
+
+            _wait(done, deadline, proc, "every answer")
+            burst = time.monotonic() - burst_start
+            mapped = mapped_model_mb(proc.pid)
+            first, final = [], []
+            for chat, ids in asked.items():
+                for message_id, answer in zip(ids, answers(api, chat), strict=False):
+                    a, b = timing(api, chat, message_id, answer)
+                    first.append(a)
+                    final.append(b)
+        except BaseException:
+            log_file.seek(0)
+            print(log_file.read().decode(errors="replace")[-2000:], file=sys.stderr)
+            _reap(proc, 10.0)
+            raise
+        code, rss = _reap(proc, 30.0)
+    if code != 0:
+        raise RuntimeError(f"kabar telegram exited with {code} when stopped with Ctrl-C")
+    return LoadRun(ready, first, final, burst, rss, code, mapped)
 
 
 def seed_settings(data_dir: str | None, scratch: str) -> Settings:
