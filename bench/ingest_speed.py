@@ -13,8 +13,11 @@ from pathlib import Path
 from bench.common import FACQA_DIR, ROOT, TARGETS, Results, log
 from rag.chunking import Chunk
 from rag.config import Settings, load_settings
-from rag.ingest import EMBED_BATCH, embedding_text
+from rag.ingest import embedding_text
 from rag.store import StoredChunk
+
+# Chunks per embedding call, as `kabar ingest` does it (embedding.ingest_batch).
+EMBED_BATCH = load_settings().embedding.ingest_batch
 
 
 def passages_file(scratch: Path, limit: int | None) -> Path:

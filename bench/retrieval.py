@@ -35,9 +35,13 @@ import numpy as np
 
 from bench.common import BENCH_CACHE, FACQA_DIR, TARGETS, Results, fmt, log, p50_p95, timed
 from rag.chunking import Chunk, chunk_document, make_splitter
-from rag.config import Settings
+from rag.config import Settings, load_settings
 from rag.documents import ReadReport, iter_documents
-from rag.ingest import EMBED_BATCH, embedding_text
+from rag.ingest import embedding_text
+
+# Chunks per embedding call, as `kabar ingest` does it (embedding.ingest_batch).
+EMBED_BATCH = load_settings().embedding.ingest_batch
+
 
 # Gaussian noise per dimension added to a copy's unit vector before re-normalising. For 384 dimensions
 # the noise vector has norm ≈ 0.2, so a copy keeps a cosine similarity of ≈ 0.98 with its original.
