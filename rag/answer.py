@@ -214,7 +214,7 @@ class Pipeline:
                                settings.cache_path)
             model = ChatModel(path, settings.llm)
         if model is not None and settings.llm.warm_up:
-                model.warm_up(prompts.prefix)
+            model.warm_up(prompts.prefix)
         return cls(settings, store, Retriever(store, embedder, settings.retrieval), model, prompts)
 
     def _query(self, question: str, conversation: Conversation | None) -> str:

@@ -58,7 +58,8 @@ def llama_server_command(settings: Settings, model: Path, host: str, port: int) 
     """`python -m llama_cpp.server` for `model`, with the context, threads and seed of the `llm` settings.
 
     `--interrupt_requests False` is what lets several clients share it: by default a new request
-    ends the answer being streamed.
+    ends the answer being streamed. `--logits_all False` as in the embedded model: the server's
+    default computes the output layer for every prompt token, which only slows prompts down.
     """
     llm = settings.llm
     threads = llm.n_threads or os.cpu_count() or 1
@@ -66,7 +67,7 @@ def llama_server_command(settings: Settings, model: Path, host: str, port: int) 
         sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", llm.server_model,
         "--host", host, "--port", str(port), "--n_ctx", str(llm.n_ctx), "--n_batch", str(llm.n_batch),
         "--n_threads", str(threads), "--n_threads_batch", str(threads), "--seed", str(llm.seed),
-        "--interrupt_requests", "False",
+        "--logits_all", "False", "--interrupt_requests", "False",
     ]
 
 

@@ -60,10 +60,8 @@ def _open_http_client(server: StoreSettings):
     try:
         client = chromadb.HttpClient(host=server.host, port=server.port, settings=settings)
     except ValueError:  # chromadb's "Could not connect to a Chroma server" (its heartbeat failed)
-        _forget_clients()
         raise unreachable(server) from None
     except Exception as exc:
-        _forget_clients()
         raise unreachable(server, f"{type(exc).__name__}: {str(exc)[:120]}") from None
     # chromadb's HTTP session never times out: a hung server would hang every question with it.
     # Best effort, on its private session object (its constructor takes no timeout).
@@ -142,7 +140,8 @@ class Store:
         except Exception as exc:
             if self.remote and _is_transport_error(exc):
                 raise
-            _forget_clients()
+            if not self.remote:  # (stops every embedded client of this process: only for a broken one)
+                _forget_clients()
             hint = ("if it is damaged, run `kabar ingest --rebuild` (the old one is kept aside)" if not self.remote
                     else "check the server's log")
             raise KabarError(

@@ -32,6 +32,10 @@ def test_env_overrides_yaml_and_flags_override_env(tmp_path, monkeypatch):
         ("retrieval:\n  top_k: 0\n", "retrieval.top_k"),
         ("retrieval:\n  tpo_k: 4\n", "retrieval.tpo_k: unknown key"),
         ("llm: [1, 2\n", "line"),
+        ("store:\n  mode: cluster\n", "store.mode"),
+        ("store:\n  port: 0\n", "store.port"),
+        ("llm:\n  mode: remote\n", "llm.mode"),
+        ("llm:\n  server_url: localhost:8080\n", "llm.server_url"),
         ("- a\n- b\n", "mapping"),
     ],
 )
@@ -53,3 +57,15 @@ def test_bad_env_value_names_the_key(tmp_path, monkeypatch):
 def test_missing_config_file(tmp_path):
     with pytest.raises(KabarError, match="not found"):
         load_settings(tmp_path / "nope.yaml")
+
+
+def test_server_modes_from_the_environment(monkeypatch):
+    s = load_settings()
+    assert (s.store.mode, s.llm.mode) == ("embedded", "embedded")  # the defaults stay on one machine
+    monkeypatch.setenv("KABAR_STORE__MODE", "http")
+    monkeypatch.setenv("KABAR_STORE__PORT", "8123")
+    monkeypatch.setenv("KABAR_LLM__MODE", "server")
+    monkeypatch.setenv("KABAR_LLM__SERVER_URL", "http://10.0.0.5:8080/v1")
+    s = load_settings()
+    assert (s.store.mode, s.store.url) == ("http", "http://127.0.0.1:8123")
+    assert (s.llm.mode, s.llm.server_url) == ("server", "http://10.0.0.5:8080/v1")

@@ -202,6 +202,17 @@ def test_rebuild_on_the_server_keeps_the_old_collection(chroma, tmp_path):
     assert not (tmp_path / "d" / "chroma.sqlite3").exists()  # nothing was written locally
 
 
+def test_token_counts_are_estimated_when_the_server_has_no_tokenize_endpoint(chroma):
+    from rag.llm_server import ServerChatModel, estimate_tokens
+
+    # The Chroma server is a real HTTP server without /extras/tokenize (it answers 404).
+    llm = load_settings().llm.model_copy(update={"mode": "server",
+                                                 "server_url": f"http://127.0.0.1:{port_of(chroma)}/v1"})
+    text = "KTT SCO sendiri akan berlangsung di Tianjin pada 31 Agustus hingga 1 September."
+    assert ServerChatModel(llm).count_tokens_many([text, text[:20]]) == [estimate_tokens(text),
+                                                                         estimate_tokens(text[:20])]
+
+
 def test_chroma_server_gone_mid_run_is_one_line(tmp_path):
     from rag.store import open_store
 
