@@ -49,6 +49,7 @@ class LLMSettings(_Section):
     n_ctx: int = Field(2048, ge=512)
     n_threads: int = Field(0, ge=0)
     n_batch: int = Field(512, ge=8)
+    rope_freq_base: float = Field(10000.0, ge=0)
     max_tokens: int = Field(80, ge=8, le=1024)
     temperature: float = Field(0.0, ge=0, le=2)
     seed: int = 42

@@ -81,9 +81,8 @@ class ChatModel:
                     max_tokens=settings.max_tokens,
                     temperature=settings.temperature,
                     top_k=1 if settings.temperature == 0 else 40,
-                    # 0 = the GGUF's own RoPE settings; ChatLlamaCpp's default (10000) would override
-                    # Qwen2.5's 1,000,000 and blur positions in the prompt.
-                    rope_freq_base=0.0,
+                    # Explicit, not ChatLlamaCpp's silent default: a GGUF's own value is 0 (see config.yaml).
+                    rope_freq_base=settings.rope_freq_base,
                     rope_freq_scale=0.0,
                     repeat_penalty=1.0,  # answers copy names from the excerpts: never penalise that
                     streaming=True,
