@@ -161,31 +161,37 @@ def run(settings: Settings, questions: list[tuple[str, str]], results: Results) 
     ours: list[Gen] = []
     theirs: list[Gen] = []
     same_prompt = 0
-    for i, (qid, question) in enumerate(questions, 1):
-        answer = pipe.ask(question)
-        o = Gen(answer.ttft_s, answer.latency_s, list(clock.stamps), ours_meter.total, ours_meter.uncached)
-        b = bare_run(bare, message_dicts(answer.messages), params)
-        b.prompt_total, b.prompt_uncached = bare_meter.total, bare_meter.uncached
-        same_prompt += o.prompt_total == b.prompt_total
-        ours.append(o)
-        theirs.append(b)
-        log(f"  [{i}/{len(questions)}] {qid}: ours ttft {o.ttft:.2f} s total {o.total:.2f} s "
-            f"{o.tps:.1f} tok/s | bare ttft {b.ttft:.2f} s {b.tps:.1f} tok/s | prompt {o.prompt_total} "
-            f"({o.prompt_uncached} uncached)")
-
-    threads = chat.n_threads
-    results.notes.append(
-        f"Answers: {len(questions)} questions of `eval/seeds_gold.jsonl`, model `{pipe.model.model_path.name}`, "
-        f"n_ctx {chat.n_ctx}, {threads} threads, n_batch {chat.n_batch}, max_tokens {params['max_tokens']}; "
-        f"ours and bare llama-cpp interleaved per question, same KV-cache state (static prefix warmed, then "
-        f"the previous question). Identical prompt token counts: {same_prompt}/{len(questions)}.")
-    _rows(results, ours, theirs, load_s, warm_s, bare_load_s, bare_warm_s)
-    results.series["answers"] = [
-        {"id": qid, "ttft": o.ttft, "total": o.total, "bare_ttft": b.ttft, "tps": o.tps, "bare_tps": b.tps,
-         "prompt_total": o.prompt_total, "prompt_uncached": o.prompt_uncached}
-        for (qid, _), o, b in zip(questions, ours, theirs, strict=True)
-    ]
-
+    interrupted = False
+    try:
+        for i, (qid, question) in enumerate(questions, 1):
+            answer = pipe.ask(question)
+            o = Gen(answer.ttft_s, answer.latency_s, list(clock.stamps), ours_meter.total, ours_meter.uncached)
+            b = bare_run(bare, message_dicts(answer.messages), params)
+            b.prompt_total, b.prompt_uncached = bare_meter.total, bare_meter.uncached
+            same_prompt += o.prompt_total == b.prompt_total
+            ours.append(o)
+            theirs.append(b)
+            log(f"  [{i}/{len(questions)}] {qid}: ours ttft {o.ttft:.2f} s total {o.total:.2f} s "
+                f"{o.tps:.1f} tok/s | bare ttft {b.ttft:.2f} s {b.tps:.1f} tok/s | prompt {o.prompt_total} "
+                f"({o.prompt_uncached} uncached)")
+    except KeyboardInterrupt:
+        interrupted = True  # report the questions done, then stop the run
+    if ours:
+        done = len(ours)
+        results.notes.append(
+            f"Answers: {done}{f' (interrupted) of {len(questions)}' if interrupted else ''} answerable questions "
+            f"of `eval/seeds_gold.jsonl`, model `{pipe.model.model_path.name}`, n_ctx {chat.n_ctx}, "
+            f"{chat.n_threads} threads, n_batch {chat.n_batch}, max_tokens {params['max_tokens']}; ours and bare "
+            "llama-cpp interleaved per question, same KV-cache state (static prefix warmed, then the previous "
+            f"question). Identical prompt token counts: {same_prompt}/{done}.")
+        _rows(results, ours, theirs, load_s, warm_s, bare_load_s, bare_warm_s)
+        results.series["answers"] = [
+            {"id": qid, "ttft": o.ttft, "total": o.total, "bare_ttft": b.ttft, "tps": o.tps, "bare_tps": b.tps,
+             "prompt_total": o.prompt_total, "prompt_uncached": o.prompt_uncached}
+            for (qid, _), o, b in zip(questions, ours, theirs, strict=False)
+        ]
+    if interrupted:
+        raise KeyboardInterrupt
 
 def _rows(results: Results, ours: list[Gen], theirs: list[Gen], load_s: float, warm_s: float,
           bare_load_s: float, bare_warm_s: float) -> None:
