@@ -26,7 +26,7 @@ from rag.evidence import Evidence, select_evidence
 from rag.lang import detect_language
 from rag.llm import ChatModel, LanguageModel
 from rag.llm_server import estimate_tokens
-from rag.model_files import resolve_llm
+from rag.model_files import settings_llm
 from rag.prompting import Prompts, SourceText
 from rag.retrieve import Retriever
 from rag.store import Store, open_store
@@ -210,9 +210,7 @@ class Pipeline:
 
             model = ServerChatModel(settings.llm)
         elif load_model:
-            path = resolve_llm(str(settings.resolve(settings.models.llm_path)) if settings.models.llm_path else "",
-                               settings.cache_path)
-            model = ChatModel(path, settings.llm)
+            model = ChatModel(settings_llm(settings), settings.llm)
         if model is not None and settings.llm.warm_up:
             model.warm_up(prompts.prefix)
         return cls(settings, store, Retriever(store, embedder, settings.retrieval), model, prompts)

@@ -7,7 +7,7 @@ from typing import Any
 from rag.config import Settings
 from rag.embeddings import get_embedder
 from rag.errors import KabarError
-from rag.model_files import resolve_llm
+from rag.model_files import settings_llm
 from rag.store import open_store
 
 
@@ -15,8 +15,7 @@ def _llm(settings: Settings) -> str:
     if settings.llm.mode == "server":
         return f"server {settings.llm.server_url} (model {settings.llm.server_model})"
     try:
-        return str(resolve_llm(str(settings.resolve(settings.models.llm_path)) if settings.models.llm_path else "",
-                               settings.cache_path))
+        return str(settings_llm(settings))
     except KabarError as exc:
         return f"unavailable: {exc}"
 

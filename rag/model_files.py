@@ -5,8 +5,12 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.errors import KabarError
+
+if TYPE_CHECKING:
+    from rag.config import Settings
 
 PACKAGED_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 PACKAGED_SIZE = 1_117_320_768
@@ -72,3 +76,9 @@ def resolve_llm(llm_path: str, cache_dir: Path) -> Path:
     if llm_path:
         return check_gguf(Path(os.path.expanduser(llm_path)).resolve())
     return check_gguf(packaged_model(cache_dir))
+
+
+def settings_llm(settings: Settings) -> Path:
+    """The GGUF file the settings name (`models.llm_path`, relative to the config), or the packaged one."""
+    llm_path = settings.models.llm_path
+    return resolve_llm(str(settings.resolve(llm_path)) if llm_path else "", settings.cache_path)
