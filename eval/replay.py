@@ -21,10 +21,13 @@ from rag.config import load_settings  # noqa: E402
 pipe = Pipeline(load_settings(), None, None, None, Prompts())
 preds = {}
 for r in runs:
-    ev = [Evidence(c["rank"], Hit(c["chunk_id"], c["text"], {"source": c["source"]}, c["score"]), c["text"])
-          for c in r["contexts"]]
+    metas = r.get("meta") or [{} for _ in r["contexts"]]
+    ev = [Evidence(c["rank"], Hit(c["chunk_id"], m.get("full_text", c["text"]),
+                                  {"source": c["source"], **{k: m[k] for k in ("title", "outlet", "date") if k in m}},
+                                  c["score"]), c["text"])
+          for c, m in zip(r["contexts"], metas, strict=True)]
     q = r["question"]
-    a = pipe._finish(q, detect_language(q), r["raw"], ev)
+    a = pipe._finish(q, detect_language(q), r["raw"], ev, r.get("translation", ""))
     p = a.prediction(r["id"])
     preds[r["id"]] = p
     ok = is_correct(gold[r["id"]], p)

@@ -35,7 +35,9 @@ for it in items:
     preds[it.id] = p
     ok = is_correct(it, p)
     if out:
-        out.write(json.dumps({**p, "raw": a.raw, "reason": a.reason, "ok": ok}, ensure_ascii=False) + "\n")
+        meta = [{"title": c.title, "outlet": c.outlet, "date": c.date, "full_text": c.full_text} for c in a.contexts]
+        record = {**p, "raw": a.raw, "reason": a.reason, "ok": ok, "meta": meta, "translation": a.translation}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
     if ok and not args.show_all:
         continue
     ctx = " ".join(c.full_text for c in a.contexts)

@@ -12,6 +12,7 @@ from typing import Any
 
 from rag.answer_checks import (
     about_question,
+    drop_invented_years,
     expected_kind,
     grounding,
     has_kind,
@@ -39,6 +40,7 @@ from rag.text import (
     normalize_answer,
     split_sentences,
 )
+from rag.translate import translate_question
 
 # Words that make a question lean on the previous turn ("when did he go back?", "kapan dia pulang?").
 _ANAPHORA = {"he", "she", "it", "they", "him", "her", "his", "its", "their", "them", "there", "then", "that",
@@ -99,6 +101,7 @@ class Answer:
     raw: str = ""
     messages: list = field(default_factory=list, repr=False)  # the prompt as sent (benchmarks, debugging)
     reason: str = ""  # why the answer was withheld, for debugging and reports
+    translation: str = ""  # the English question in Indonesian, as searched
 
     def prediction(self, qid: str | None = None) -> dict[str, Any]:
         """The object of the predictions format (shared/spec/eval-format.md)."""
@@ -220,10 +223,17 @@ class Pipeline:
             return f"{conversation.turns[-1].query} {question}"
         return question
 
-    def retrieve(self, question: str, lang: str, conversation: Conversation | None = None) -> list[Evidence]:
-        """The numbered excerpts the model will read for `question`."""
+    def translate(self, question: str, lang: str) -> str:
+        """The question in the articles' language when it is asked in English (and that is on), else ""."""
+        if lang != "en" or not self.settings.retrieval.translate_questions or self.model is None:
+            return ""
+        return translate_question(self.model, self.prompts, question, self.settings.retrieval.translation_max_tokens)
+
+    def retrieve(self, question: str, lang: str, conversation: Conversation | None = None,
+                 translation: str = "") -> list[Evidence]:
+        """The numbered excerpts the model will read for `question` (and its Indonesian `translation`)."""
         query = self._query(question, conversation)
-        hits = self.retriever.search(query, lang)
+        hits = self.retriever.search(query, lang, translation=translation)
         count: Callable[[str], int] = estimate_tokens
         if self.model:
             # Every sentence's count up front, in one go: with an LLM server that is one wait, not one each.
@@ -239,7 +249,8 @@ class Pipeline:
             q = embedder.embed_query(query)
             return [sum(a * b for a, b in zip(q, v, strict=True)) for v in embedder.embed_passages_cached(sentences)]
 
-        return select_evidence(question, hits, self.settings.retrieval.evidence_tokens, count, similarity,
+        return select_evidence(f"{question} {translation}".strip(), hits, self.settings.retrieval.evidence_tokens,
+                               count, similarity,
                                self.settings.retrieval.evidence_dense_weight)
 
     def ask(self, question: str, conversation: Conversation | None = None,
@@ -253,7 +264,8 @@ class Pipeline:
             raise KabarError(f"the store {self.store.location} is empty: run `kabar ingest` first")
         lang = detect_language(question)
         query = self._query(question, conversation)
-        evidence = self.retrieve(question, lang, conversation)
+        translation = self.translate(question, lang)
+        evidence = self.retrieve(question, lang, conversation, translation)
         history = []
         if conversation:
             history = [(t.question, t.answer) for t in conversation.turns[-self.settings.answer.history_turns:]]
@@ -272,38 +284,47 @@ class Pipeline:
             pieces.append(piece)
             gate.feed(piece)
         raw = "".join(pieces).strip()
-        answer = self._finish(question, lang, raw, evidence)
+        answer = self._finish(question, lang, raw, evidence, translation)
         answer.ttft_s = ttft or (time.perf_counter() - started)
         answer.latency_s = time.perf_counter() - started
         answer.tokens_out = len(pieces)
         answer.messages = messages
+        answer.translation = translation
         answer.prompt_tokens = prompt_tokens()
         if conversation is not None:
             conversation.turns.append(Turn(question, query, answer.text))
             conversation.last = answer
         return answer
 
-    def _abstention_reason(self, question: str, lang: str, raw: str, body: str, evidence: list[Evidence]) -> str:
+    @staticmethod
+    def _shown(evidence: list[Evidence]) -> str:
+        """Everything the model was shown: each excerpt with its outlet and article date."""
+        return " ".join(f"{e.hit.metadata.get('outlet', '')} {_readable_date(e.hit.metadata.get('date', ''))} "
+                        f"{e.text}" for e in evidence)
+
+    def _abstention_reason(self, question: str, lang: str, raw: str, body: str, evidence: list[Evidence],
+                           translation: str = "") -> str:
         norm = normalize_answer(raw)
         if not norm or self._abstain_re.search(norm):
             return "model: not in sources"
         kind = expected_kind(question)
         if kind and not has_kind(body, kind):
             return f"no {kind} in the answer"
-        shown = " ".join(f"{e.hit.metadata.get('outlet', '')} {_readable_date(e.hit.metadata.get('date', ''))} "
-                         f"{e.text}" for e in evidence)
-        names, numbers_ok = grounding(body, question, shown, lang)
+        names, numbers_ok = grounding(body, question, self._shown(evidence), lang)
         if not numbers_ok:
             return "a number or date of the answer is not in the sources"
         if names < self.settings.answer.min_grounding:
             return f"answer not grounded ({names:.2f})"
         retrieved = " ".join(f"{e.hit.metadata.get('title', '')} {e.hit.text}" for e in evidence)
         coverage = question_coverage(question, lang, retrieved)
+        if translation:
+            # An English question's terms are mostly paraphrased in the articles; its translation's are not.
+            coverage = max(coverage, question_coverage(translation, "id", retrieved))
         if coverage < self.settings.answer.min_question_coverage:
             return f"question not covered by the sources ({coverage:.2f})"
         return ""
 
-    def _finish(self, question: str, lang: str, raw: str, evidence: list[Evidence]) -> Answer:
+    def _finish(self, question: str, lang: str, raw: str, evidence: list[Evidence], translation: str = "") -> Answer:
         contexts = [Context.from_evidence(e) for e in evidence]
 
         def withheld(reason: str) -> Answer:
@@ -314,15 +335,17 @@ class Pipeline:
         repaired = repair_span(strip_markers(raw), question, lang, [e.text for e in evidence])
         if repaired:
             raw = f"{repaired}."
+        raw = drop_invented_years(raw, self._shown(evidence))
         sentences = attribute(raw, {e.n: e.text for e in evidence})
         body = " ".join(s.text for s in sentences)
-        reason = self._abstention_reason(question, lang, raw, body, evidence)
+        reason = self._abstention_reason(question, lang, raw, body, evidence, translation)
         if reason:
             return withheld(reason)
         if not any(s.sources for s in sentences) and evidence:
             sentences[-1].sources = [1]
         cited = [by_n[n].text for n in dict.fromkeys(n for s in sentences for n in s.sources)]
-        if not any(about_question(question, lang, t) for t in cited):
+        if not any(about_question(question, lang, t) or (translation and about_question(translation, "id", t))
+                   for t in cited):
             return withheld("the cited passage is not about the question")
         for s in sentences:
             s.text = localize_dates(s.text, lang)

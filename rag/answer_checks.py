@@ -6,6 +6,7 @@ import difflib
 import re
 
 from rag.text import (
+    MONTH_NAMES,
     MONTHS,
     NUMBER_WORDS,
     content_words,
@@ -60,6 +61,20 @@ def has_kind(answer: str, kind: str) -> bool:
     return True
 
 
+_DATE_WITH_YEAR = re.compile(r"\b(\d{1,2}\s+(?:" + "|".join(MONTH_NAMES["id"] + MONTH_NAMES["en"]) + r"))\s+(\d{4})\b",
+                             re.IGNORECASE)
+
+
+def drop_invented_years(answer: str, evidence_text: str) -> str:
+    """"2 Agustus 2018" → "2 Agustus" when the sources give the day and month but never that year.
+
+    Short news items often date events by day and month only ("Selasa (2/8)"); a small model
+    then adds a year of its own. The date without it is what the sources support.
+    """
+    vocabulary = evidence_terms(evidence_text)
+    return _DATE_WITH_YEAR.sub(lambda m: m.group(0) if m.group(2) in vocabulary else m.group(1), answer)
+
+
 def _similar(term: str, vocabulary: set[str]) -> bool:
     # Names change spelling across languages (Moscow/Moskow, Korean/Korea): close enough counts.
     if term in vocabulary:
@@ -100,8 +115,12 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
 def _question_terms(question: str, lang: str) -> set[str]:
     # English questions meet Indonesian articles only through what survives translation.
     if lang == "en":
-        return salient_terms(question.split(" ", 1)[1] if " " in question else question)
-    return set(content_words(question))
+        terms = salient_terms(question.split(" ", 1)[1] if " " in question else question)
+    else:
+        terms = set(content_words(question))
+    # "Which two cities …", "dua kota apa …": a spelled-out count shapes the answer; it is not a topic.
+    spelled = {w for w in re.findall(r"\w+", fold(question)) if w in NUMBER_WORDS}
+    return terms - spelled - {str(NUMBER_WORDS[w]) for w in spelled}
 
 
 def _found(terms: set[str], text: str) -> int:

@@ -29,6 +29,10 @@ class LanguageModel(Protocol):
         """Get the static prompt prefix evaluated (and cached) before the first question."""
         ...
 
+    def complete(self, messages: list, max_tokens: int, stop: list[str]) -> str:
+        """The whole reply to `messages`, at most `max_tokens` long, cut at the first `stop` string."""
+        ...
+
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` in the model's vocabulary."""
         ...
@@ -118,6 +122,11 @@ class ChatModel:
             for piece in self.chain.stream(messages):
                 if piece:
                     yield piece
+
+    def complete(self, messages: list, max_tokens: int, stop: list[str]) -> str:
+        """The whole reply to `messages`, at most `max_tokens` long, cut at the first `stop` string."""
+        with self._lock:
+            return "".join(str(m.content) for m in self.chat.stream(messages, max_tokens=max_tokens, stop=stop))
 
     def warm_up(self, messages: list) -> None:
         """Evaluate the static prompt prefix so the first real question only pays for its own tokens."""

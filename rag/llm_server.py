@@ -7,6 +7,7 @@ host but the server. The server answers one request at a time, in arrival order.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -81,6 +82,7 @@ class ServerChatModel:
 
         self.chat = model(settings.max_tokens)
         self._warm_chat = model(1)
+        self._model = functools.lru_cache(maxsize=4)(model)
 
     # --- errors ------------------------------------------------------------------------------
 
@@ -140,6 +142,16 @@ class ServerChatModel:
                 f"the LLM server at {self.url} cut the answer short; start it with "
                 "`--interrupt_requests False` so that several kabar processes can share it"
             )
+
+    def complete(self, messages: list, max_tokens: int, stop: list[str]) -> str:
+        """The whole reply to `messages`, at most `max_tokens` long, cut at the first `stop` string."""
+        import httpx
+        import openai
+
+        try:
+            return "".join(str(c.content) for c in self._model(max_tokens).stream(messages, stop=stop))
+        except (httpx.HTTPError, openai.APIError) as exc:
+            raise self._failure(exc) from None
 
     def warm_up(self, messages: list) -> None:
         """One 1-token request: the server evaluates the static prefix and keeps it in its cache."""

@@ -34,6 +34,7 @@ class Prompts:
             self.question = PromptTemplate.from_file(folder / "question.txt", encoding="utf-8")
             self.history = PromptTemplate.from_file(folder / "history.txt", encoding="utf-8")
             self.source = PromptTemplate.from_file(folder / "source.txt", encoding="utf-8")
+            self.translate = PromptTemplate.from_file(folder / "translate.txt", encoding="utf-8")
             self.examples = yaml.safe_load((folder / "examples.yaml").read_text(encoding="utf-8")) or []
             self.messages = yaml.safe_load((folder / "messages.yaml").read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError, ValueError) as exc:

@@ -72,28 +72,38 @@ class Retriever:
         top = top[np.argsort(-scores[top])]
         return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
-    def search(self, query: str, lang: str = "id", k: int | None = None) -> list[Hit]:
-        """The `k` best chunks for `query` (a question in language `lang`), best first."""
+    def search(self, query: str, lang: str = "id", k: int | None = None, translation: str = "") -> list[Hit]:
+        """The `k` best chunks for `query` (a question in language `lang`), best first.
+
+        `translation` is the question in the articles' language (Indonesian): it is searched too,
+        densely and by BM25, in place of BM25 on the question's own words.
+        """
         s = self.settings
         k = k or s.top_k
+        w_dense, w_bm25 = (s.dense_weight_en, s.bm25_weight_en) if lang == "en" else (
+            s.dense_weight_id, s.bm25_weight_id)
         with self._lock:
             self._ensure_index()
             if not self._ids:
                 return []
             n = min(s.candidates, len(self._ids))
-            dense = self.store.dense_search(self.embedder.embed_query(query), n)
-            lexical = self.bm25_search(query, n)
-        w_dense, w_bm25 = (s.dense_weight_en, s.bm25_weight_en) if lang == "en" else (
-            s.dense_weight_id, s.bm25_weight_id)
+            ranked = [(w_dense, self.store.dense_search(self.embedder.embed_query(query), n), True)]
+            if translation:
+                ranked.append((s.dense_weight_id, self.store.dense_search(self.embedder.embed_query(translation), n),
+                               True))
+                ranked.append((s.bm25_weight_id, self.bm25_search(translation, n), False))
+            else:
+                ranked.append((w_bm25, self.bm25_search(query, n), False))
         fused: dict[str, Hit] = {}
-        for rank, (cid, sim) in enumerate(dense, 1):
-            hit = fused.setdefault(cid, self._hit(cid))
-            hit.score += w_dense / (s.rrf_k + rank)
-            hit.dense_rank, hit.dense_sim = rank, sim
-        for rank, (cid, _) in enumerate(lexical, 1):
-            hit = fused.setdefault(cid, self._hit(cid))
-            hit.score += w_bm25 / (s.rrf_k + rank)
-            hit.bm25_rank = rank
+        for weight, results, dense in ranked:
+            for rank, (cid, value) in enumerate(results, 1):
+                hit = fused.setdefault(cid, self._hit(cid))
+                hit.score += weight / (s.rrf_k + rank)
+                if dense:
+                    hit.dense_rank = min(rank, hit.dense_rank or rank)
+                    hit.dense_sim = max(value, hit.dense_sim)
+                else:
+                    hit.bm25_rank = rank
         return sorted(fused.values(), key=lambda h: -h.score)[:k]
 
     def _hit(self, cid: str) -> Hit:

@@ -124,8 +124,8 @@ def new_terms(answer: str, question: str) -> tuple[set[str], set[str]]:
     for run in _CAPITALISED_RUN.finditer(answer):
         run_terms = salient_terms(run.group(0))
         last = salient_terms(run.group(0).split()[-1])
-        # The same name as the question's: its last word (a surname) or most of it is already asked.
-        if run_terms and ((last and last <= asked) or len(run_terms & asked) * 2 >= len(run_terms)):
+        # The same name as the question's when its last word (a surname, the head) is already asked.
+        if run_terms and last and last <= asked:
             old |= run_terms
     return salient_terms(answer) - asked - old, old
 

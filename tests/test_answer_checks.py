@@ -59,3 +59,23 @@ def test_repair_span_takes_the_name_from_the_clause_that_matches_the_question():
     # two candidate names in the best clause: no guess
     ev2 = ["Delegasi China dipimpin Li Hongzhong dan Zhang Wei."]
     assert repair_span("Sergei Shoigu", "Siapa yang memimpin delegasi China?", "id", ev2) is None
+
+
+def test_a_name_after_the_questions_title_is_new():
+    # The model repeats the asked title and adds the name: the name is the answer, not a restatement.
+    q = "Siapakah Kepala Pertamina Unit Pemasaran IV Depo BBM Maos Cilacap?"
+    fresh, _ = new_terms("Kepala Pertamina Unit Pemasaran IV Depo BBM Maos Cilacap Budhi Darmawan", q)
+    assert fresh == {"budhi", "darmawan"}
+    # the question's own person, with a title added, still adds nothing
+    fresh, _ = new_terms("Jenderal Sonthi Boonyaratglin", "Lulusan akademi mana Jenderal Sonthi Boonyaratglin?")
+    assert not fresh
+
+
+def test_drop_invented_years_keeps_what_the_sources_date():
+    from rag.answer_checks import drop_invented_years
+
+    ev = "Pesawat Air France tergelincir di Toronto, Selasa (2/8). Bandara dibuka lagi 5 Agustus 2005."
+    assert drop_invented_years("2 Agustus 2018 [1].", ev) == "2 Agustus [1]."
+    assert drop_invented_years("5 Agustus 2005", ev) == "5 Agustus 2005"  # the year is in the sources
+    assert drop_invented_years("On 2 August 2021", ev) == "On 2 August"
+    assert drop_invented_years("pada tahun 2018", ev) == "pada tahun 2018"  # not a day-month date: left to the checks

@@ -1,0 +1,54 @@
+"""English questions are searched through their Indonesian translation (rag.translate, Retriever.search)."""
+
+from rag.prompting import Prompts
+from rag.translate import translate_question
+
+
+class ScriptedModel:
+    """Replies with a fixed text and records what it was asked."""
+
+    def __init__(self, reply: str):
+        self.reply, self.calls = reply, []
+
+    def complete(self, messages: list, max_tokens: int, stop: list[str]) -> str:
+        self.calls.append((messages, max_tokens, stop))
+        return self.reply
+
+
+def test_translation_reuses_the_static_prefix_and_keeps_one_line():
+    prompts = Prompts()
+    model = ScriptedModel(' "Kapan KTT SCO di Tianjin berakhir?" ')
+    assert translate_question(model, prompts, "When does the SCO summit in Tianjin end?", 48) == (
+        "Kapan KTT SCO di Tianjin berakhir?")
+    messages, max_tokens, stop = model.calls[0]
+    assert messages[: len(prompts.prefix)] == prompts.prefix  # cached by llama.cpp: only the question is new
+    assert "When does the SCO summit in Tianjin end?" in str(messages[-1].content)
+    assert max_tokens == 48 and "\n" in stop
+
+
+def test_a_runaway_or_empty_translation_is_dropped():
+    prompts = Prompts()
+    assert translate_question(ScriptedModel("x " * 200), prompts, "Who?", 48) == ""
+    assert translate_question(ScriptedModel("  "), prompts, "Who came?", 48) == ""
+
+
+def test_retriever_searches_the_translation_by_words_too(tmp_settings, tmp_path):
+    import shutil
+
+    from rag.embeddings import get_embedder
+    from rag.ingest import ingest
+    from rag.retrieve import Retriever
+    from rag.store import Store
+    from tests.conftest import SEEDS
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SEEDS / "004_49bd237b7ccad95f.txt", folder)
+    ingest(tmp_settings, [folder], progress=False)
+    retriever = Retriever(Store(tmp_settings.data_path, get_embedder()), get_embedder(), tmp_settings.retrieval)
+    question = "Who welcomed the defence minister at the airport?"
+    english_only = retriever.search(question, "en", k=5)
+    assert english_only and all(h.bm25_rank is None for h in english_only)  # no English word is in the article
+    both = retriever.search(question, "en", k=5, translation="Siapa yang menyambut Menteri Pertahanan di bandara?")
+    assert any(h.bm25_rank is not None for h in both)
+    assert "bandara" in both[0].text.lower()
