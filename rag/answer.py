@@ -18,6 +18,7 @@ from rag.answer_checks import (
     has_kind,
     question_coverage,
     repair_span,
+    snap_to_evidence,
 )
 from rag.citations import attribute, render, strip_markers
 from rag.config import Settings
@@ -336,6 +337,10 @@ class Pipeline:
         if repaired:
             raw = f"{repaired}."
         raw = drop_invented_years(raw, self._shown(evidence))
+        if lang == "id":  # an answer in the articles' language should be their very words
+            snapped = snap_to_evidence(strip_markers(raw), [e.text for e in evidence])
+            if snapped:
+                raw = " ".join([snapped, *re.findall(r"\[\d+\]", raw)]) + "."
         sentences = attribute(raw, {e.n: e.text for e in evidence})
         body = " ".join(s.text for s in sentences)
         reason = self._abstention_reason(question, lang, raw, body, evidence, translation)

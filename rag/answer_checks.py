@@ -14,6 +14,7 @@ from rag.text import (
     fold,
     light_root,
     new_terms,
+    normalize_answer,
     salient_terms,
     term_in,
 )
@@ -73,6 +74,36 @@ def drop_invented_years(answer: str, evidence_text: str) -> str:
     """
     vocabulary = evidence_terms(evidence_text)
     return _DATE_WITH_YEAR.sub(lambda m: m.group(0) if m.group(2) in vocabulary else m.group(1), answer)
+
+
+_SNAP_MAX_WORDS = 8
+_SNAP_MIN_RATIO = 0.8
+
+
+def snap_to_evidence(answer: str, evidence_texts: list[str]) -> str | None:
+    """The evidence's own words for a short answer the model miscopied ("Kratatau" → "Krakatau"), else None.
+
+    Only a wordy answer that is not already in the evidence word for word, and close to one span of it
+    (character similarity of the normal forms ≥ 0.8 over a window of about its length), is replaced.
+    """
+    target = normalize_answer(answer)
+    n = len(target.split())
+    # Numbers and dates are written many ways ("15/9/2022", "15-16 September"): only words are snapped.
+    if not target or n > _SNAP_MAX_WORDS or any(ch.isdigit() for ch in target):
+        return None
+    best, best_ratio = None, _SNAP_MIN_RATIO
+    for text in evidence_texts:
+        tokens = text.split()
+        normal = [normalize_answer(t) for t in tokens]
+        if f" {target} " in f" {' '.join(w for w in normal if w)} ":
+            return None
+        for size in {max(1, n - 1), n, n + 1}:
+            for i in range(len(tokens) - size + 1):
+                window = " ".join(w for w in normal[i:i + size] if w)
+                ratio = difflib.SequenceMatcher(None, target, window).ratio()
+                if ratio > best_ratio:
+                    best, best_ratio = " ".join(tokens[i:i + size]), ratio
+    return best.strip(",.;:()\"'“”") if best else None
 
 
 def _similar(term: str, vocabulary: set[str]) -> bool:

@@ -79,3 +79,13 @@ def test_drop_invented_years_keeps_what_the_sources_date():
     assert drop_invented_years("5 Agustus 2005", ev) == "5 Agustus 2005"  # the year is in the sources
     assert drop_invented_years("On 2 August 2021", ev) == "On 2 August"
     assert drop_invented_years("pada tahun 2018", ev) == "pada tahun 2018"  # not a day-month date: left to the checks
+
+
+def test_snap_to_evidence_fixes_a_miscopied_name_only():
+    from rag.answer_checks import snap_to_evidence
+
+    ev = ["Tujuan wisata kaum ekspatriat di Banten adalah Gunung Krakatau dan pantai Anyer."]
+    assert snap_to_evidence("Kratatau", ev) == "Krakatau"
+    assert snap_to_evidence("Krakatau", ev) is None  # already the evidence's words
+    assert snap_to_evidence("Gunung Bromo", ev) is None  # nothing close: left to the grounding check
+    assert snap_to_evidence("15 September 2022", ["pada 15-16 September 2022"]) is None  # dates are not snapped
