@@ -251,8 +251,8 @@ class Pipeline:
             return [sum(a * b for a, b in zip(q, v, strict=True)) for v in embedder.embed_passages_cached(sentences)]
 
         return select_evidence(f"{question} {translation}".strip(), hits, self.settings.retrieval.evidence_tokens,
-                               count, similarity,
-                               self.settings.retrieval.evidence_dense_weight)
+                               count, similarity, self.settings.retrieval.evidence_dense_weight,
+                               self.settings.retrieval.evidence_min_relative)
 
     def ask(self, question: str, conversation: Conversation | None = None,
             on_token: Callable[[str], None] | None = None) -> Answer:

@@ -36,13 +36,14 @@ def _sentence_score(question_terms: set[str], sentence: str, names: set[str]) ->
 
 
 def select_evidence(question: str, hits: list[Hit], budget: int, count_tokens: Callable[[str], int],
-                    similarity: Callable[[list[str]], list[float]] | None = None, dense_weight: float = 0.0
-                    ) -> list[Evidence]:
+                    similarity: Callable[[list[str]], list[float]] | None = None, dense_weight: float = 0.0,
+                    min_relative: float = 0.0) -> list[Evidence]:
     """Per retrieved chunk, keep the sentences that match the question best, within `budget` tokens.
 
     A sentence scores by the question words it shares (names and numbers count double), its
     chunk's rank and, with `similarity`, its embedding similarity to the question (which also
-    works across languages). Every chunk keeps at least its best sentence; sentences are shown in
+    works across languages). A chunk whose best sentence scores below `min_relative` times the best
+    sentence's is dropped; every other chunk keeps at least its best sentence; sentences are shown in
     their original order.
     """
     q_terms = set(content_words(question))
@@ -62,6 +63,13 @@ def select_evidence(question: str, hits: list[Hit], budget: int, count_tokens: C
             k += 1
             scored.append((_sentence_score(q_terms, sent, names) + prior + dense, hi, si, sent,
                            count_tokens(sent) + 1))
+
+    if min_relative > 0 and scored:
+        # A chunk whose best sentence matches the question far worse than the best chunk's only
+        # distracts a small model (it answers from the wrong excerpt): leave it out.
+        top = max(item[0] for item in scored)
+        strong = {item[1] for item in scored if item[0] >= min_relative * top}
+        scored = [item for item in scored if item[1] in strong]
 
     chosen: dict[int, set[int]] = {}
     used = 0

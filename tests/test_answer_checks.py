@@ -89,3 +89,15 @@ def test_snap_to_evidence_fixes_a_miscopied_name_only():
     assert snap_to_evidence("Krakatau", ev) is None  # already the evidence's words
     assert snap_to_evidence("Gunung Bromo", ev) is None  # nothing close: left to the grounding check
     assert snap_to_evidence("15 September 2022", ["pada 15-16 September 2022"]) is None  # dates are not snapped
+
+
+def test_evidence_leaves_out_a_chunk_that_barely_matches():
+    from rag.evidence import select_evidence
+    from rag.retrieve import Hit
+
+    hits = [Hit("a", "Menteri Pertahanan Sergei Shoigu tiba di Pyongyang pada Selasa.", {}, 1.0),
+            Hit("b", "Harga cabai di pasar naik lagi pekan ini.", {}, 0.5)]
+    q = "Kapan Sergei Shoigu tiba di Pyongyang?"
+    count = lambda t: len(t) // 4  # noqa: E731
+    assert [e.hit.chunk_id for e in select_evidence(q, hits, 200, count)] == ["a", "b"]
+    assert [e.hit.chunk_id for e in select_evidence(q, hits, 200, count, min_relative=0.5)] == ["a"]
