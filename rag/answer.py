@@ -12,6 +12,7 @@ from typing import Any
 
 from rag.answer_checks import (
     about_question,
+    date_as_written,
     drop_invented_years,
     expected_kind,
     grounding,
@@ -341,6 +342,7 @@ class Pipeline:
             snapped = snap_to_evidence(strip_markers(raw), [e.text for e in evidence])
             if snapped:
                 raw = " ".join([snapped, *re.findall(r"\[\d+\]", raw)]) + "."
+            raw = date_as_written(raw, " ".join(e.text for e in evidence))
         sentences = attribute(raw, {e.n: e.text for e in evidence})
         body = " ".join(s.text for s in sentences)
         reason = self._abstention_reason(question, lang, raw, body, evidence, translation)

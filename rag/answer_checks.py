@@ -76,6 +76,25 @@ def drop_invented_years(answer: str, evidence_text: str) -> str:
     return _DATE_WITH_YEAR.sub(lambda m: m.group(0) if m.group(2) in vocabulary else m.group(1), answer)
 
 
+_DAY_MONTH = re.compile(r"\b(\d{1,2})\s+(" + "|".join(MONTH_NAMES["id"] + MONTH_NAMES["en"]) + r")\b(?!\s+\d)",
+                        re.IGNORECASE)
+_WEEKDAYS = "Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu"
+
+
+def date_as_written(answer: str, evidence_text: str) -> str:
+    """"9 September" → "Jumat (9/9)" when the sources date it that way and give no year.
+
+    Indonesian news dates events by weekday and day/month ("Jumat (9/9)"); a small model
+    rewrites that as "9 September". The source's own form is what it said, and is kept.
+    """
+    def written(m: re.Match) -> str:
+        day, month = int(m.group(1)), MONTHS[m.group(2).lower()]
+        found = re.search(rf"(?:\b(?:{_WEEKDAYS})\s*)?\(\s*0?{day}/0?{month}\s*\)", evidence_text)
+        return found.group(0) if found else m.group(0)
+
+    return _DAY_MONTH.sub(written, answer)
+
+
 _SNAP_MAX_WORDS = 8
 _SNAP_MIN_RATIO = 0.8
 

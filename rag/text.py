@@ -78,7 +78,8 @@ NUMBER_WORDS = {
     "sembilan": 9, "sepuluh": 10, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }
-_NUMERIC_DATE = re.compile(r"\b\d{1,2}/(\d{1,2})/\d{2,4}\b")
+# "27/7/2023", and the news dateline style "Selasa (16/8)" with no year.
+_NUMERIC_DATE = re.compile(r"\b\d{1,2}/(\d{1,2})/\d{2,4}\b|\(\s*\d{1,2}/(\d{1,2})\s*\)")
 
 
 def _term(raw: str) -> str:
@@ -133,7 +134,7 @@ def new_terms(answer: str, question: str) -> tuple[set[str], set[str]]:
 def evidence_terms(text: str) -> set[str]:
     """Every term of `text` in the form of :func:`salient_terms`, for look-ups."""
     terms = {_term(raw) for raw in _WORD.findall(text)}
-    terms.update(f"month{int(m.group(1))}" for m in _NUMERIC_DATE.finditer(text))
+    terms.update(f"month{int(m.group(1) or m.group(2))}" for m in _NUMERIC_DATE.finditer(text))
     return terms
 
 

@@ -101,3 +101,14 @@ def test_evidence_leaves_out_a_chunk_that_barely_matches():
     count = lambda t: len(t) // 4  # noqa: E731
     assert [e.hit.chunk_id for e in select_evidence(q, hits, 200, count)] == ["a", "b"]
     assert [e.hit.chunk_id for e in select_evidence(q, hits, 200, count, min_relative=0.5)] == ["a"]
+
+
+def test_a_day_month_date_is_written_as_the_source_wrote_it():
+    from rag.answer_checks import date_as_written
+
+    ev = "Mubarak dinyatakan menang oleh Ketua KPU, Jumat (9/9) malam waktu Cairo."
+    assert date_as_written("9 September [1].", ev) == "Jumat (9/9) [1]."
+    assert date_as_written("9 September 2005", ev) == "9 September 2005"  # a dated answer is left alone
+    assert date_as_written("10 September", ev) == "10 September"  # not the source's date
+    # "(9/9)" dates the answer for the grounding check too
+    assert grounding("9 September", "Kapan Mubarak dinyatakan menang?", ev, "id") == (1.0, True)
