@@ -273,6 +273,19 @@ def test_server_token_counts_match_the_local_tokenizer(llama, client_env):
     assert model.count_tokens_many(sentences) == expected
 
 
+@pytest.mark.e2e
+def test_english_question_is_translated_through_the_llm_server(llama, client_env):
+    from rag.llm_server import ServerChatModel
+    from rag.prompting import Prompts
+    from rag.translate import translate_question
+
+    settings = load_settings()
+    model = ServerChatModel(settings_with(settings, llm={"mode": "server",
+                                                         "server_url": client_env["KABAR_LLM__SERVER_URL"]}).llm)
+    text = translate_question(model, Prompts(), "When does the SCO summit in Tianjin end?", 48)
+    assert text and "\n" not in text and "Tianjin" in text and text != "When does the SCO summit in Tianjin end?"
+
+
 def _start_chat(data: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     full = {**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT), "ANONYMIZED_TELEMETRY": "False"}
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "--data-dir", str(data), "chat"], cwd=PROJECT_ROOT,
