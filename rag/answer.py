@@ -337,7 +337,9 @@ class Pipeline:
         repaired = repair_span(strip_markers(raw), question, lang, [e.text for e in evidence])
         if repaired:
             raw = f"{repaired}."
-        raw = drop_invented_years(raw, self._shown(evidence))
+        # A year must come from the excerpt the answer cites (another excerpt may be another event).
+        cited_now = [by_n[int(n)] for n in re.findall(r"\[(\d+)\]", raw) if int(n) in by_n]
+        raw = drop_invented_years(raw, self._shown(cited_now or evidence))
         if lang == "id":  # an answer in the articles' language should be their very words
             snapped = snap_to_evidence(strip_markers(raw), [e.text for e in evidence])
             if snapped:

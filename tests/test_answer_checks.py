@@ -112,3 +112,21 @@ def test_a_day_month_date_is_written_as_the_source_wrote_it():
     assert date_as_written("10 September", ev) == "10 September"  # not the source's date
     # "(9/9)" dates the answer for the grounding check too
     assert grounding("9 September", "Kapan Mubarak dinyatakan menang?", ev, "id") == (1.0, True)
+
+
+def test_a_year_must_come_from_the_cited_excerpt():
+    from rag.answer import Pipeline
+    from rag.config import load_settings
+    from rag.evidence import Evidence
+    from rag.prompting import Prompts
+    from rag.retrieve import Hit
+
+    pipe = Pipeline(load_settings(), None, None, None, Prompts())
+    texts = ["KTT SCO di Tianjin berlangsung 31 Agustus hingga 1 September.",
+             "KTT SCO 2022 digelar di Samarkand pada 15-16 September 2022."]
+    evidence = [Evidence(i, Hit(f"c{i}", t, {"source": f"d{i}", "date": "2025-08-27"}, 1.0), t)
+                for i, t in enumerate(texts, 1)]
+    answer = pipe._finish("Kapan KTT SCO di Tianjin berakhir?", "id", "1 September 2022 [1].", evidence)
+    assert answer.text == "1 September [1]."  # 2022 belongs to the other excerpt's summit
+    answer = pipe._finish("Kapan KTT SCO di Tianjin berakhir?", "id", "1 September 2025 [1].", evidence)
+    assert answer.text == "1 September 2025 [1]."  # the cited article's own year
