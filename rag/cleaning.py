@@ -99,9 +99,14 @@ def _truncate(text: str, limit: int = 90) -> str:
     return cut.rstrip(",;:") + "…"
 
 
+# A dateline glued to the story's first word when a scraper dropped the dash: "JAKARTAPresiden".
+_GLUED_DATELINE = re.compile(r"(?<![\w.])([A-Z]{3,})(?=[A-Z][a-z]{2,})")
+
+
 def clean_news(raw: str, title: str = "", outlet: str = "", date: str = "") -> CleanDoc:
     """Clean one page of news text. Given `title`/`outlet`/`date` (from a richer format) win."""
-    lines = [re.sub(r"\s+", " ", ln).strip() for ln in raw.replace("\r\n", "\n").split("\n")]
+    lines = [_GLUED_DATELINE.sub(r"\1 — ", re.sub(r"\s+", " ", ln).strip())
+             for ln in raw.replace("\r\n", "\n").split("\n")]
     kept: list[str] = []
     seen: set[str] = set()
     republished_title = ""

@@ -46,3 +46,11 @@ def test_seed_without_outlet_gets_truncated_first_sentence_as_title():
     assert doc.title.startswith("Jakarta — Presiden Rusia")
     assert len(doc.title) <= 91
     assert doc.date == "2025-08-27"
+
+
+def test_a_glued_dateline_is_split_from_the_story():
+    from rag.cleaning import clean_news
+
+    text = clean_news("Solopos.com, JAKARTAPresiden China Xi Jinping tiba. KPU dan DPRD setuju.\n").text
+    assert "JAKARTA — Presiden China" in text
+    assert "KPU dan DPRD" in text  # acronyms with spaces are left alone
