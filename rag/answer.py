@@ -21,7 +21,7 @@ from rag.answer_checks import (
     repair_span,
     snap_to_evidence,
 )
-from rag.citations import attribute, render, strip_markers
+from rag.citations import attribute, parse_markers, render, strip_markers
 from rag.config import Settings
 from rag.embeddings import get_embedder
 from rag.errors import KabarError
@@ -338,12 +338,12 @@ class Pipeline:
         if repaired:
             raw = f"{repaired}."
         # A year must come from the excerpt the answer cites (another excerpt may be another event).
-        cited_now = [by_n[int(n)] for n in re.findall(r"\[(\d+)\]", raw) if int(n) in by_n]
+        cited_now = [by_n[n] for n in parse_markers(raw) if n in by_n]
         raw = drop_invented_years(raw, self._shown(cited_now or evidence))
         if lang == "id":  # an answer in the articles' language should be their very words
             snapped = snap_to_evidence(strip_markers(raw), [e.text for e in evidence])
             if snapped:
-                raw = " ".join([snapped, *re.findall(r"\[\d+\]", raw)]) + "."
+                raw = " ".join([snapped, *(f"[{n}]" for n in parse_markers(raw))]) + "."
             raw = date_as_written(raw, " ".join(e.text for e in evidence))
         sentences = attribute(raw, {e.n: e.text for e in evidence})
         body = " ".join(s.text for s in sentences)
