@@ -62,8 +62,8 @@ def has_kind(answer: str, kind: str) -> bool:
     return True
 
 
-_DATE_WITH_YEAR = re.compile(r"\b(\d{1,2}\s+(?:" + "|".join(MONTH_NAMES["id"] + MONTH_NAMES["en"]) + r"))\s+(\d{4})\b",
-                             re.IGNORECASE)
+_MONTH_ALTERNATION = "|".join(MONTH_NAMES["id"] + MONTH_NAMES["en"])
+_DATE_WITH_YEAR = re.compile(rf"\b(\d{{1,2}}\s+(?:{_MONTH_ALTERNATION}))\s+(\d{{4}})\b", re.IGNORECASE)
 
 
 def drop_invented_years(answer: str, evidence_text: str) -> str:
@@ -76,8 +76,7 @@ def drop_invented_years(answer: str, evidence_text: str) -> str:
     return _DATE_WITH_YEAR.sub(lambda m: m.group(0) if m.group(2) in vocabulary else m.group(1), answer)
 
 
-_DAY_MONTH = re.compile(r"\b(\d{1,2})\s+(" + "|".join(MONTH_NAMES["id"] + MONTH_NAMES["en"]) + r")\b(?!\s+\d)",
-                        re.IGNORECASE)
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_ALTERNATION})\b(?!\s+\d)", re.IGNORECASE)
 _WEEKDAYS = "Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu"
 
 
