@@ -12,14 +12,10 @@ from typing import Any
 
 from rag.answer_checks import (
     about_question,
-    date_as_written,
-    drop_invented_years,
     expected_kind,
     grounding,
     has_kind,
     question_coverage,
-    repair_span,
-    snap_to_evidence,
 )
 from rag.citations import attribute, parse_markers, render, strip_markers
 from rag.config import Settings
@@ -31,6 +27,7 @@ from rag.llm import ChatModel, LanguageModel
 from rag.llm_server import estimate_tokens
 from rag.model_files import settings_llm
 from rag.prompting import Prompts, SourceText
+from rag.repairs import date_as_written, drop_invented_years, repair_span, snap_to_evidence, widen_to_source
 from rag.retrieve import Retriever
 from rag.store import Store, open_store
 from rag.text import (
@@ -345,6 +342,12 @@ class Pipeline:
             if snapped:
                 raw = " ".join([snapped, *(f"[{n}]" for n in parse_markers(raw))]) + "."
             raw = date_as_written(raw, " ".join(e.text for e in evidence))
+        # The cited excerpt's wording first: the same words may stand elsewhere in another sense.
+        cited_now = [by_n[n] for n in parse_markers(raw) if n in by_n]
+        widened = widen_to_source(strip_markers(raw), question, lang,
+                                  [e.text for e in cited_now] + [e.text for e in evidence if e not in cited_now])
+        if widened:
+            raw = " ".join([widened, *(f"[{n}]" for n in parse_markers(raw))]) + "."
         sentences = attribute(raw, {e.n: e.text for e in evidence})
         body = " ".join(s.text for s in sentences)
         reason = self._abstention_reason(question, lang, raw, body, evidence, translation)

@@ -6,7 +6,6 @@ import difflib
 import re
 
 from rag.text import (
-    MONTH_NAMES,
     MONTHS,
     NUMBER_WORDS,
     content_words,
@@ -14,7 +13,6 @@ from rag.text import (
     fold,
     light_root,
     new_terms,
-    normalize_answer,
     salient_terms,
     term_in,
 )
@@ -62,68 +60,6 @@ def has_kind(answer: str, kind: str) -> bool:
     return True
 
 
-_MONTH_ALTERNATION = "|".join(MONTH_NAMES["id"] + MONTH_NAMES["en"])
-_DATE_WITH_YEAR = re.compile(rf"\b(\d{{1,2}}\s+(?:{_MONTH_ALTERNATION}))\s+(\d{{4}})\b", re.IGNORECASE)
-
-
-def drop_invented_years(answer: str, evidence_text: str) -> str:
-    """"2 Agustus 2018" → "2 Agustus" when the sources give the day and month but never that year.
-
-    Short news items often date events by day and month only ("Selasa (2/8)"); a small model
-    then adds a year of its own. The date without it is what the sources support.
-    """
-    vocabulary = evidence_terms(evidence_text)
-    return _DATE_WITH_YEAR.sub(lambda m: m.group(0) if m.group(2) in vocabulary else m.group(1), answer)
-
-
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_ALTERNATION})\b(?!\s+\d)", re.IGNORECASE)
-_WEEKDAYS = "Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu"
-
-
-def date_as_written(answer: str, evidence_text: str) -> str:
-    """"9 September" → "Jumat (9/9)" when the sources date it that way and give no year.
-
-    Indonesian news dates events by weekday and day/month ("Jumat (9/9)"); a small model
-    rewrites that as "9 September". The source's own form is what it said, and is kept.
-    """
-    def written(m: re.Match) -> str:
-        day, month = int(m.group(1)), MONTHS[m.group(2).lower()]
-        found = re.search(rf"(?:\b(?:{_WEEKDAYS})\s*)?\(\s*0?{day}/0?{month}\s*\)", evidence_text)
-        return found.group(0) if found else m.group(0)
-
-    return _DAY_MONTH.sub(written, answer)
-
-
-_SNAP_MAX_WORDS = 8
-_SNAP_MIN_RATIO = 0.8
-
-
-def snap_to_evidence(answer: str, evidence_texts: list[str]) -> str | None:
-    """The evidence's own words for a short answer the model miscopied ("Kratatau" → "Krakatau"), else None.
-
-    Only a wordy answer that is not already in the evidence word for word, and close to one span of it
-    (character similarity of the normal forms ≥ 0.8 over a window of about its length), is replaced.
-    """
-    target = normalize_answer(answer)
-    n = len(target.split())
-    # Numbers and dates are written many ways ("15/9/2022", "15-16 September"): only words are snapped.
-    if not target or n > _SNAP_MAX_WORDS or any(ch.isdigit() for ch in target):
-        return None
-    best, best_ratio = None, _SNAP_MIN_RATIO
-    for text in evidence_texts:
-        tokens = text.split()
-        normal = [normalize_answer(t) for t in tokens]
-        if f" {target} " in f" {' '.join(w for w in normal if w)} ":
-            return None
-        for size in {max(1, n - 1), n, n + 1}:
-            for i in range(len(tokens) - size + 1):
-                window = " ".join(w for w in normal[i:i + size] if w)
-                ratio = difflib.SequenceMatcher(None, target, window).ratio()
-                if ratio > best_ratio:
-                    best, best_ratio = " ".join(tokens[i:i + size]), ratio
-    return best.strip(",.;:()\"'“”") if best else None
-
-
 def _similar(term: str, vocabulary: set[str]) -> bool:
     # Names change spelling across languages (Moscow/Moskow, Korean/Korea): close enough counts.
     if term in vocabulary:
@@ -161,7 +97,8 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     return sum(_similar(t, vocabulary) for t in names) / len(names), numbers_ok
 
 
-def _question_terms(question: str, lang: str) -> set[str]:
+def question_terms(question: str, lang: str) -> set[str]:
+    """The key terms of a question that its sources must share (names and numbers for English)."""
     # English questions meet Indonesian articles only through what survives translation.
     if lang == "en":
         terms = salient_terms(question.split(" ", 1)[1] if " " in question else question)
@@ -184,7 +121,7 @@ def question_coverage(question: str, lang: str, text: str) -> float:
     Indonesian questions are compared word by word (light roots for affixes); English ones against
     Indonesian articles only by what survives translation: names and numbers.
     """
-    terms = _question_terms(question, lang)
+    terms = question_terms(question, lang)
     return _found(terms, text) / len(terms) if terms else 1.0
 
 
@@ -194,53 +131,5 @@ def about_question(question: str, lang: str, text: str) -> bool:
     An answer taken from a passage about something else (a name near the right words, but in a
     sentence about another matter) fails this.
     """
-    terms = _question_terms(question, lang)
+    terms = question_terms(question, lang)
     return not terms or _found(terms, text) > 0
-
-
-_CLAUSE_SPLIT = re.compile(r"\s*(?:[;:]|,\s+(?:sedangkan|sementara|namun|tetapi|dan|while|but|whereas)\b|"
-                           r"\s(?:sedangkan|sementara|whereas)\b)\s*", re.IGNORECASE)
-_NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|bin|van|de|al))*")
-_NOT_NAMES = set(MONTHS) | {"senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu", "monday", "tuesday",
-                            "wednesday", "thursday", "friday", "saturday", "sunday"}
-
-
-def _clause_score(terms: set[str], clause: str) -> float:
-    vocabulary = evidence_terms(clause) | set(content_words(clause))
-    roots = {light_root(w) for w in vocabulary}
-    return sum((2.0 if t.isdigit() else 1.0) for t in terms if term_in(t, vocabulary, roots))
-
-
-def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]) -> str | None:
-    """A better short answer when the model took a name from the wrong clause, else None.
-
-    Small models often copy the first name of a sentence ("di Tianjin …, sedangkan … di Beijing").
-    When the clause that matches the question best does not hold the answer, and holds exactly one
-    name of the asked kind that the question does not already name, that name is the answer.
-    Only short answers to who/where questions are repaired.
-    """
-    kind = expected_kind(question)
-    if kind not in ("name", "place") or len(answer.split()) > 6:
-        return None
-    terms = _question_terms(question, "id")
-    clauses = [c for text in evidence_texts for c in _CLAUSE_SPLIT.split(text) if c.strip()]
-    if not clauses or not terms:
-        return None
-    scored = sorted(((_clause_score(terms, c), i) for i, c in enumerate(clauses)), reverse=True)
-    best_score, best = scored[0]
-    if len(scored) > 1 and scored[1][0] == best_score:
-        return None  # no clear best clause
-    answer_terms = salient_terms(answer)
-    holding = [s for s, i in scored if answer_terms and answer_terms <= evidence_terms(clauses[i])]
-    if not answer_terms or (holding and holding[0] >= best_score):
-        return None
-    asked = evidence_terms(question)
-    candidates = []
-    for m in _NAME_RUN.finditer(clauses[best]):
-        run = m.group(0).strip()
-        run_terms = salient_terms(run)
-        if m.start() == 0 or not run_terms or run_terms & asked or fold(run) in _NOT_NAMES:
-            continue
-        candidates.append(run)
-    unique = list(dict.fromkeys(candidates))
-    return unique[0] if len(unique) == 1 else None

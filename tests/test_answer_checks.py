@@ -48,7 +48,7 @@ def test_localize_dates_and_language():
 
 
 def test_repair_span_takes_the_name_from_the_clause_that_matches_the_question():
-    from rag.answer_checks import repair_span
+    from rag.repairs import repair_span
 
     ev = ["KTT SCO akan berlangsung di Tianjin pada 31 Agustus, sedangkan peringatan 80 tahun berakhirnya "
           "Perang Dunia II akan dilaksanakan di Beijing pada 3 September."]
@@ -72,7 +72,7 @@ def test_a_name_after_the_questions_title_is_new():
 
 
 def test_drop_invented_years_keeps_what_the_sources_date():
-    from rag.answer_checks import drop_invented_years
+    from rag.repairs import drop_invented_years
 
     ev = "Pesawat Air France tergelincir di Toronto, Selasa (2/8). Bandara dibuka lagi 5 Agustus 2005."
     assert drop_invented_years("2 Agustus 2018 [1].", ev) == "2 Agustus [1]."
@@ -82,7 +82,7 @@ def test_drop_invented_years_keeps_what_the_sources_date():
 
 
 def test_snap_to_evidence_fixes_a_miscopied_name_only():
-    from rag.answer_checks import snap_to_evidence
+    from rag.repairs import snap_to_evidence
 
     ev = ["Tujuan wisata kaum ekspatriat di Banten adalah Gunung Krakatau dan pantai Anyer."]
     assert snap_to_evidence("Kratatau", ev) == "Krakatau"
@@ -104,7 +104,7 @@ def test_evidence_leaves_out_a_chunk_that_barely_matches():
 
 
 def test_a_day_month_date_is_written_as_the_source_wrote_it():
-    from rag.answer_checks import date_as_written
+    from rag.repairs import date_as_written
 
     ev = "Mubarak dinyatakan menang oleh Ketua KPU, Jumat (9/9) malam waktu Cairo."
     assert date_as_written("9 September [1].", ev) == "Jumat (9/9) [1]."
@@ -130,3 +130,30 @@ def test_a_year_must_come_from_the_cited_excerpt():
     assert answer.text == "1 September [1]."  # 2022 belongs to the other excerpt's summit
     answer = pipe._finish("Kapan KTT SCO di Tianjin berakhir?", "id", "1 September 2025 [1].", evidence)
     assert answer.text == "1 September 2025 [1]."  # the cited article's own year
+
+
+def test_widen_to_source_restores_qualifiers_and_whole_names():
+    from rag.repairs import widen_to_source
+
+    text = ("Manado, Kompas - Panglima Komando Armada Kawasan Timur Laksamana Muda TNI Y Didik Heru Purnomo "
+            "mengakui pihaknya menembak kapal. Populasi orangutan kalimantan masih sekitar 50.000 ekor, "
+            "dengan anggaran Rp 3,7 miliar dan panen rata-rata 16 ton per hektar.")
+    question = "Siapa Panglima Komando Armada Kawasan Timur?"
+    assert widen_to_source("Heru Purnomo", question, "id", [text]) == "Laksamana Muda TNI Y Didik Heru Purnomo"
+    assert widen_to_source("Heru Purnomo", question, "en", [text]) == "Laksamana Muda TNI Y Didik Heru Purnomo"
+    assert widen_to_source("50.000 ekor", "Berapa populasi orangutan?", "id", [text]) == "sekitar 50.000 ekor"
+    assert widen_to_source("3,7 miliar", "Berapa anggarannya?", "id", [text]) == "Rp 3,7 miliar"
+    assert widen_to_source("16 ton per hektar", "Berapa panennya?", "id", [text]) == "rata-rata 16 ton per hektar"
+    # Nothing to add, an English number, or words the source does not hold as they are: no change.
+    assert widen_to_source("Laksamana Muda TNI Y Didik Heru Purnomo", question, "id", [text]) is None
+    assert widen_to_source("50.000 ekor", "How many orangutans?", "en", [text]) is None
+    assert widen_to_source("50.000 orangutan", "Berapa populasi orangutan?", "id", [text]) is None
+
+
+def test_widen_to_source_stops_at_the_question_words_and_punctuation():
+    from rag.repairs import widen_to_source
+
+    text = "Kasus diare di Kabupaten Serang, Provinsi Banten, Senin (3/10)."
+    assert widen_to_source("Banten", "Di provinsi mana kasus diare terjadi?", "id", [text]) is None
+    assert widen_to_source("Banten", "Di mana kasus diare terjadi?", "id", [text]) == "Provinsi Banten"
+    assert widen_to_source("Serang", "Di kabupaten mana kasus diare terjadi?", "id", [text]) is None

@@ -1,0 +1,200 @@
+"""Repairs of a generated answer before it is checked: the sources' own words, spans and dates.
+
+A 1.5B model finds the right place in an excerpt more often than it copies it faithfully: it
+takes a neighbouring name, adds a year, rewrites a dateline date, misspells a name or drops a
+qualifier. Each repair below puts back what the source wrote; none invents anything.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from rag.answer_checks import expected_kind, question_terms
+from rag.text import (
+    MONTH_NAMES,
+    MONTHS,
+    content_words,
+    evidence_terms,
+    fold,
+    light_root,
+    normalize_answer,
+    salient_terms,
+    stopwords,
+    term_in,
+    words,
+)
+
+_MONTH_ALTERNATION = "|".join(MONTH_NAMES["id"] + MONTH_NAMES["en"])
+_DATE_WITH_YEAR = re.compile(rf"\b(\d{{1,2}}\s+(?:{_MONTH_ALTERNATION}))\s+(\d{{4}})\b", re.IGNORECASE)
+
+
+def drop_invented_years(answer: str, evidence_text: str) -> str:
+    """"2 Agustus 2018" → "2 Agustus" when the sources give the day and month but never that year.
+
+    Short news items often date events by day and month only ("Selasa (2/8)"); a small model
+    then adds a year of its own. The date without it is what the sources support.
+    """
+    vocabulary = evidence_terms(evidence_text)
+    return _DATE_WITH_YEAR.sub(lambda m: m.group(0) if m.group(2) in vocabulary else m.group(1), answer)
+
+
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_ALTERNATION})\b(?!\s+\d)", re.IGNORECASE)
+_WEEKDAYS = "Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu"
+
+
+def date_as_written(answer: str, evidence_text: str) -> str:
+    """"9 September" → "Jumat (9/9)" when the sources date it that way and give no year.
+
+    Indonesian news dates events by weekday and day/month ("Jumat (9/9)"); a small model
+    rewrites that as "9 September". The source's own form is what it said, and is kept.
+    """
+    def written(m: re.Match) -> str:
+        day, month = int(m.group(1)), MONTHS[m.group(2).lower()]
+        found = re.search(rf"(?:\b(?:{_WEEKDAYS})\s*)?\(\s*0?{day}/0?{month}\s*\)", evidence_text)
+        return found.group(0) if found else m.group(0)
+
+    return _DAY_MONTH.sub(written, answer)
+
+
+_SNAP_MAX_WORDS = 8
+_SNAP_MIN_RATIO = 0.8
+
+
+def snap_to_evidence(answer: str, evidence_texts: list[str]) -> str | None:
+    """The evidence's own words for a short answer the model miscopied ("Kratatau" → "Krakatau"), else None.
+
+    Only a wordy answer that is not already in the evidence word for word, and close to one span of it
+    (character similarity of the normal forms ≥ 0.8 over a window of about its length), is replaced.
+    """
+    target = normalize_answer(answer)
+    n = len(target.split())
+    # Numbers and dates are written many ways ("15/9/2022", "15-16 September"): only words are snapped.
+    if not target or n > _SNAP_MAX_WORDS or any(ch.isdigit() for ch in target):
+        return None
+    best, best_ratio = None, _SNAP_MIN_RATIO
+    for text in evidence_texts:
+        tokens = text.split()
+        normal = [normalize_answer(t) for t in tokens]
+        if f" {target} " in f" {' '.join(w for w in normal if w)} ":
+            return None
+        for size in {max(1, n - 1), n, n + 1}:
+            for i in range(len(tokens) - size + 1):
+                window = " ".join(w for w in normal[i:i + size] if w)
+                ratio = difflib.SequenceMatcher(None, target, window).ratio()
+                if ratio > best_ratio:
+                    best, best_ratio = " ".join(tokens[i:i + size]), ratio
+    return best.strip(",.;:()\"'“”") if best else None
+
+
+_CLAUSE_SPLIT = re.compile(r"\s*(?:[;:]|,\s+(?:sedangkan|sementara|namun|tetapi|dan|while|but|whereas)\b|"
+                           r"\s(?:sedangkan|sementara|whereas)\b)\s*", re.IGNORECASE)
+_NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|bin|van|de|al))*")
+_NOT_NAMES = set(MONTHS) | {"senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu", "monday", "tuesday",
+                            "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+
+def _clause_score(terms: set[str], clause: str) -> float:
+    vocabulary = evidence_terms(clause) | set(content_words(clause))
+    roots = {light_root(w) for w in vocabulary}
+    return sum((2.0 if t.isdigit() else 1.0) for t in terms if term_in(t, vocabulary, roots))
+
+
+def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]) -> str | None:
+    """A better short answer when the model took a name from the wrong clause, else None.
+
+    Small models often copy the first name of a sentence ("di Tianjin …, sedangkan … di Beijing").
+    When the clause that matches the question best does not hold the answer, and holds exactly one
+    name of the asked kind that the question does not already name, that name is the answer.
+    Only short answers to who/where questions are repaired.
+    """
+    kind = expected_kind(question)
+    if kind not in ("name", "place") or len(answer.split()) > 6:
+        return None
+    terms = question_terms(question, "id")
+    clauses = [c for text in evidence_texts for c in _CLAUSE_SPLIT.split(text) if c.strip()]
+    if not clauses or not terms:
+        return None
+    scored = sorted(((_clause_score(terms, c), i) for i, c in enumerate(clauses)), reverse=True)
+    best_score, best = scored[0]
+    if len(scored) > 1 and scored[1][0] == best_score:
+        return None  # no clear best clause
+    answer_terms = salient_terms(answer)
+    holding = [s for s, i in scored if answer_terms and answer_terms <= evidence_terms(clauses[i])]
+    if not answer_terms or (holding and holding[0] >= best_score):
+        return None
+    asked = evidence_terms(question)
+    candidates = []
+    for m in _NAME_RUN.finditer(clauses[best]):
+        run = m.group(0).strip()
+        run_terms = salient_terms(run)
+        if m.start() == 0 or not run_terms or run_terms & asked or fold(run) in _NOT_NAMES:
+            continue
+        candidates.append(run)
+    unique = list(dict.fromkeys(candidates))
+    return unique[0] if len(unique) == 1 else None
+
+
+# Words that say what a number is ("sekitar 50.000 ekor", "Rp 3,7 miliar", "tahun 1969"): an answer
+# that drops them states something else than the source (an estimate as an exact count, a bare number).
+_QUANTITY_QUALIFIERS = [("tidak", "kurang", "dari"), ("lebih", "dari"), ("kurang", "dari"), ("kurang", "lebih"),
+                        ("rata", "rata"), ("sekitar",), ("hampir",), ("antara",), ("sedikitnya",), ("setidaknya",),
+                        ("rp",), ("tahun",), ("pukul",)]
+_WIDEN_MAX_WORDS = 8
+_NAME_MAX_EXTRA = 6
+_TOKEN = re.compile(r"\w+")
+
+
+def _name_word(token: str, asked: set[str]) -> bool:
+    folded = fold(token)
+    if len(token) == 1 and token.isupper():
+        return True  # an initial ("Y Didik Heru Purnomo")
+    return token[:1].isupper() and folded not in stopwords() and folded not in asked and folded not in _NOT_NAMES
+
+
+def _gap(text: str, spans: list[tuple[int, int]], left: int, allowed: str = r"\s+") -> bool:
+    """Whether only `allowed` characters separate token `left` from the next one."""
+    return re.fullmatch(allowed, text[spans[left][1]:spans[left + 1][0]]) is not None
+
+
+def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[str]) -> str | None:
+    """The source's fuller wording of a short answer it holds word for word, else None.
+
+    A name is widened to the whole capitalised run around it ("Heru Purnomo" → "Laksamana Muda TNI
+    Y Didik Heru Purnomo"), stopping at the question's own words; in Indonesian a number gets back
+    the qualifier before it ("50.000 ekor" → "sekitar 50.000 ekor", "3,7 miliar" → "Rp 3,7 miliar").
+    The first place the answer occurs decides.
+    """
+    target = words(answer)
+    if not target or len(target) > _WIDEN_MAX_WORDS:
+        return None
+    asked = set(words(question))
+    for text in evidence_texts:
+        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        tokens = [text[a:b] for a, b in spans]
+        folded = [fold(t) for t in tokens]
+        for i in range(len(tokens) - len(target) + 1):
+            if folded[i:i + len(target)] != target:
+                continue
+            start, end = i, i + len(target) - 1
+            if tokens[i][0].isdigit():
+                if lang != "id":
+                    return None
+                for before in _QUANTITY_QUALIFIERS:
+                    k = start - len(before)
+                    if k >= 0 and tuple(folded[k:start]) == before and all(
+                            _gap(text, spans, j, r"[\s.-]+") for j in range(k, start)):
+                        start = k
+                        break
+            elif tokens[i][:1].isupper():
+                while (i - start < _NAME_MAX_EXTRA and start > 0 and _gap(text, spans, start - 1)
+                       and _name_word(tokens[start - 1], asked)):
+                    start -= 1
+                last = i + len(target) - 1
+                while (end - last < _NAME_MAX_EXTRA and end + 1 < len(tokens) and _gap(text, spans, end)
+                       and _name_word(tokens[end + 1], asked)):
+                    end += 1
+            if (start, end) == (i, i + len(target) - 1):
+                return None
+            return text[spans[start][0]:spans[end][1]]
+    return None
