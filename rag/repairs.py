@@ -12,7 +12,7 @@ import re
 
 from rag.answer_checks import expected_kind, question_terms
 from rag.text import (
-    MONTH_NAMES,
+    MONTH_ALTERNATION,
     MONTHS,
     content_words,
     evidence_terms,
@@ -25,8 +25,7 @@ from rag.text import (
     words,
 )
 
-_MONTH_ALTERNATION = "|".join(MONTH_NAMES["id"] + MONTH_NAMES["en"])
-_DATE_WITH_YEAR = re.compile(rf"\b(\d{{1,2}}\s+(?:{_MONTH_ALTERNATION}))\s+(\d{{4}})\b", re.IGNORECASE)
+_DATE_WITH_YEAR = re.compile(rf"\b(\d{{1,2}}\s+(?:{MONTH_ALTERNATION}))\s+(\d{{4}})\b", re.IGNORECASE)
 
 
 def drop_invented_years(answer: str, evidence_text: str) -> str:
@@ -39,7 +38,7 @@ def drop_invented_years(answer: str, evidence_text: str) -> str:
     return _DATE_WITH_YEAR.sub(lambda m: m.group(0) if m.group(2) in vocabulary else m.group(1), answer)
 
 
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_ALTERNATION})\b(?!\s+\d)", re.IGNORECASE)
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({MONTH_ALTERNATION})\b(?!\s+\d)", re.IGNORECASE)
 _WEEKDAYS = "Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu"
 
 

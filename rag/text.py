@@ -164,7 +164,9 @@ MONTH_NAMES = {
            "November", "December"],
 }
 _SLASH_DATE = re.compile(r"(\()?\b(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b(?(1)\)+)")
-_MONTH_WORD = re.compile(r"\b(" + "|".join(MONTH_NAMES["id"] + MONTH_NAMES["en"]) + r")\b")
+# Every month name, Indonesian and English, as one regex alternation (for date patterns).
+MONTH_ALTERNATION = "|".join(MONTH_NAMES["id"] + MONTH_NAMES["en"])
+_MONTH_WORD = re.compile(rf"\b({MONTH_ALTERNATION})\b")
 
 
 def localize_dates(text: str, lang: str) -> str:
