@@ -142,6 +142,8 @@ _QUANTITY_QUALIFIERS = [("tidak", "kurang", "dari"), ("lebih", "dari"), ("kurang
 _WIDEN_MAX_WORDS = 8
 _NAME_MAX_EXTRA = 6
 _TOKEN = re.compile(r"\w+")
+# What ends just before a sentence's first word: a capitalised word there need not be part of a name.
+_SENTENCE_START = re.compile(r'(?:\A|[.!?:]["”’)]*\s+|\n)\s*\Z')
 
 
 def _name_word(token: str, asked: set[str]) -> bool:
@@ -159,9 +161,10 @@ def _gap(text: str, spans: list[tuple[int, int]], left: int, allowed: str = r"\s
 def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[str]) -> str | None:
     """The source's fuller wording of a short answer it holds word for word, else None.
 
-    A name is widened to the whole capitalised run around it ("Heru Purnomo" → "Laksamana Muda TNI
-    Y Didik Heru Purnomo"), stopping at the question's own words; in Indonesian a number gets back
-    the qualifier before it ("50.000 ekor" → "sekitar 50.000 ekor", "3,7 miliar" → "Rp 3,7 miliar").
+    In Indonesian, a name is widened to the whole capitalised run around it ("Heru Purnomo" →
+    "Laksamana Muda TNI Y Didik Heru Purnomo"), stopping at the question's own words and at a
+    sentence's first word, and a number gets back the qualifier before it ("50.000 ekor" →
+    "sekitar 50.000 ekor", "3,7 miliar" → "Rp 3,7 miliar").
     The first place the answer occurs decides.
     """
     target = words(answer)
@@ -185,13 +188,16 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
                             _gap(text, spans, j, r"[\s.-]+") for j in range(k, start)):
                         start = k
                         break
-            elif tokens[i][:1].isupper():
-                while (i - start < _NAME_MAX_EXTRA and start > 0 and _gap(text, spans, start - 1)
-                       and _name_word(tokens[start - 1], asked)):
-                    start -= 1
+            elif tokens[i][:1].isupper() and lang == "id":  # an English answer keeps to English words
                 last = i + len(target) - 1
-                while (end - last < _NAME_MAX_EXTRA and end + 1 < len(tokens) and _gap(text, spans, end)
-                       and _name_word(tokens[end + 1], asked)):
+                # An answer that begins with the question's own word ("Universitas …" for "universitas apa")
+                # already starts where the asked name does; one that ends with it ("Suaka Margasatwa") does not.
+                while (target[0] not in asked and i - start < _NAME_MAX_EXTRA and start > 0
+                       and _gap(text, spans, start - 1) and _name_word(tokens[start - 1], asked)
+                       and not _SENTENCE_START.search(text, 0, spans[start - 1][0])):
+                    start -= 1
+                while (end - last < _NAME_MAX_EXTRA and end + 1 < len(tokens)
+                       and _gap(text, spans, end) and _name_word(tokens[end + 1], asked)):
                     end += 1
             if (start, end) == (i, i + len(target) - 1):
                 return None
