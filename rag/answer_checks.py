@@ -79,6 +79,9 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     """
     vocabulary = evidence_terms(evidence_text)
     fresh, old = new_terms(answer, question)
+    # "Russian" in the answer to a question about "Russia's …" is the question's own word, not news.
+    asked_names = evidence_terms(question)
+    fresh = {t for t in fresh if not _similar(t, asked_names)}
     if not fresh:
         asked = evidence_terms(question) | old
         asked_roots = {light_root(w) for w in asked}

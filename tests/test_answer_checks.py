@@ -161,3 +161,11 @@ def test_widen_to_source_stops_at_the_question_words_and_punctuation():
     text = "Pertemuan itu dihadiri 20 negara. Delegasi Iran datang terlambat. Kampus Universitas Airlangga"
     assert widen_to_source("Iran", "Negara mana yang datang terlambat?", "id", [text]) is None
     assert widen_to_source("Universitas Airlangga", "Universitas apa?", "id", [text]) is None
+
+
+def test_a_variant_of_the_questions_own_name_is_not_news():
+    question = "Which news agency did iNews cite for Russia's statement about Shoigu's visit?"
+    restated = "iNews cited the Russian news agency for Russia's statement about Shoigu's visit."
+    assert grounding(restated, question, "Kantor berita Rusia melaporkan kunjungan Shoigu.", "en")[0] == 0.0
+    answered = "Reuters [1]."
+    assert grounding(answered, question, "Shoigu tiba, lapor Reuters.", "en") == (1.0, True)
