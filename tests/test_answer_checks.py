@@ -167,5 +167,5 @@ def test_a_variant_of_the_questions_own_name_is_not_news():
     question = "Which news agency did iNews cite for Russia's statement about Shoigu's visit?"
     restated = "iNews cited the Russian news agency for Russia's statement about Shoigu's visit."
     assert grounding(restated, question, "Kantor berita Rusia melaporkan kunjungan Shoigu.", "en")[0] == 0.0
-    answered = "Reuters [1]."
+    answered = "Reuters."
     assert grounding(answered, question, "Shoigu tiba, lapor Reuters.", "en") == (1.0, True)
