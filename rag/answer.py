@@ -29,6 +29,7 @@ from rag.model_files import settings_llm
 from rag.prompting import Prompts, SourceText
 from rag.repairs import date_as_written, drop_invented_years, repair_span, snap_to_evidence, widen_to_source
 from rag.retrieve import Retriever
+from rag.roles import check_role
 from rag.store import Store, open_store
 from rag.text import (
     MONTH_NAMES,
@@ -344,8 +345,13 @@ class Pipeline:
             raw = date_as_written(raw, " ".join(e.text for e in evidence))
         # The cited excerpt's wording first: the same words may stand elsewhere in another sense.
         cited_now = [by_n[n] for n in parse_markers(raw) if n in by_n]
-        widened = widen_to_source(strip_markers(raw), question, lang,
-                                  [e.text for e in cited_now] + [e.text for e in evidence if e not in cited_now])
+        in_order = [e.text for e in cited_now] + [e.text for e in evidence if e not in cited_now]
+        role = check_role(strip_markers(raw), question, in_order)
+        if role.conflict and not role.replacement:
+            return withheld("the answer holds another office than the one asked")
+        if role.replacement:
+            raw = f"{role.replacement}."
+        widened = widen_to_source(strip_markers(raw), question, lang, in_order)
         if widened:
             raw = " ".join([widened, *(f"[{n}]" for n in parse_markers(raw))]) + "."
         sentences = attribute(raw, {e.n: e.text for e in evidence})

@@ -60,7 +60,8 @@ def has_kind(answer: str, kind: str) -> bool:
     return True
 
 
-def _similar(term: str, vocabulary: set[str]) -> bool:
+def similar_term(term: str, vocabulary: set[str]) -> bool:
+    """Whether `term` or a close spelling of it is in `vocabulary` (folded words or terms)."""
     # Names change spelling across languages (Moscow/Moskow, Korean/Korea): close enough counts.
     if term in vocabulary:
         return True
@@ -81,7 +82,7 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     fresh, old = new_terms(answer, question)
     # "Russian" in the answer to a question about "Russia's …" is the question's own word, not news.
     asked_names = evidence_terms(question)
-    fresh = {t for t in fresh if not _similar(t, asked_names)}
+    fresh = {t for t in fresh if not similar_term(t, asked_names)}
     if not fresh:
         asked = evidence_terms(question) | old
         asked_roots = {light_root(w) for w in asked}
@@ -97,7 +98,7 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     numbers_ok = numbers <= vocabulary
     if not names:
         return 1.0, numbers_ok
-    return sum(_similar(t, vocabulary) for t in names) / len(names), numbers_ok
+    return sum(similar_term(t, vocabulary) for t in names) / len(names), numbers_ok
 
 
 def question_terms(question: str, lang: str) -> set[str]:
@@ -115,7 +116,7 @@ def question_terms(question: str, lang: str) -> set[str]:
 def _found(terms: set[str], text: str) -> int:
     vocabulary = evidence_terms(text) | set(content_words(text))
     roots = {light_root(w) for w in vocabulary}
-    return sum(term_in(t, vocabulary, roots) or _similar(t, vocabulary) for t in terms)
+    return sum(term_in(t, vocabulary, roots) or similar_term(t, vocabulary) for t in terms)
 
 
 def question_coverage(question: str, lang: str, text: str) -> float:

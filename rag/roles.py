@@ -1,0 +1,147 @@
+"""Who holds which office: an answer to "the president of Uzbekistan" must not be the president of Russia.
+
+News names people by title, office first ("Presiden Rusia Vladimir Putin", "Menlu Belanda Bernard
+Bot"). A small model asked for the holder of an office often copies the nearest name with the right
+office but the wrong country or body. When the question names an office with its qualifier and the
+excerpt titles the answer's person with that office and another qualifier, the answer is wrong: the
+person whose title carries the question's qualifier replaces it, and without one the answer is withheld.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer_checks import expected_kind, similar_term
+from rag.text import fold, stopwords
+
+# Office words that head a title, Indonesian and English (folded).
+OFFICES = {
+    "presiden", "wapres", "menteri", "menlu", "menhan", "mendagri", "gubernur", "bupati", "walikota", "wali",
+    "ketua", "kepala", "direktur", "dirut", "panglima", "raja", "ratu", "perdana", "pm", "duta", "dubes", "jubir",
+    "kapolri", "kapolda", "kapolres", "sekjen", "sekretaris", "komandan", "pelatih", "kapten", "pemimpin", "camat",
+    "president", "minister", "governor", "mayor", "chairman", "chair", "head", "director", "king", "queen",
+    "prime", "ambassador", "spokesperson", "spokesman", "coach", "captain", "leader", "chief", "secretary",
+    "commander",
+}
+# Forms of address that precede a title ("Bapak Wakil Presiden …"): not part of the office.
+_HONORIFICS = {"bapak", "pak", "ibu", "bu", "mr", "mrs", "ms", "dr", "ir", "prof", "h", "hj"}
+# Words that may stand between an office and its qualifier in a question ("president of the …").
+_LINKS = {"of", "the", "dari", "for"}
+_TOKEN = re.compile(r"\(?[\w'’-]+\)?")
+
+
+@dataclass
+class RoleCheck:
+    """The outcome: `conflict` when the answer's title names another holder; `replacement` the right one."""
+
+    conflict: bool = False
+    replacement: str | None = None
+
+
+def _is_office(word: str) -> bool:
+    return fold(word.strip("()")) in OFFICES
+
+
+def _capitalised(word: str) -> bool:
+    core = word.strip("()")
+    return bool(core) and core[0].isupper()
+
+
+def _asked_office(question: str) -> tuple[str, list[str]] | None:
+    """(office word, the qualifier words after it) when the question names an office with a qualifier."""
+    tokens = _TOKEN.findall(question)
+    for i, token in enumerate(tokens):
+        if not _is_office(token):
+            continue
+        qualifier = []
+        for t in tokens[i + 1:]:
+            if _capitalised(t) and not _is_office(t):
+                qualifier.append(fold(t.strip("()")))
+            elif fold(t) in _LINKS or _is_office(t):
+                continue
+            else:
+                break
+        qualifier = [w for w in qualifier if w not in stopwords()]
+        if qualifier:
+            return fold(token.strip("()")), qualifier
+    return None
+
+
+def _title_before(text: str, start: int) -> list[str]:
+    """The capitalised run that ends right before character `start` of `text` (the person's title)."""
+    words = re.findall(r"[\w'’()-]+|\S", text[:start])
+    title: list[str] = []
+    for w in reversed(words):
+        if not _capitalised(w) or fold(w.strip("()")) in stopwords() and not _is_office(w):
+            break
+        title.insert(0, fold(w.strip("()")))
+    return title
+
+
+def _abbreviates(word: str, words: list[str]) -> bool:
+    """Whether `word` shortens `words`: "kalteng" (Kalimantan Tengah), "bes" (Bursa Efek Surabaya), "ndp"."""
+    if len(word) < 2 or not words:
+        return False
+    if set(word) <= {w[0] for w in words} and len(word) <= len(words):
+        return True  # initials, in any order (an acronym of the original language's word order)
+
+    def split(rest: str, j: int) -> bool:
+        if not rest:
+            return True
+        return any(rest[:k] == words[i][:k] and split(rest[k:], i + 1)
+                   for i in range(j, len(words)) for k in range(1, min(len(rest), len(words[i])) + 1))
+
+    return split(word, 0)
+
+
+def _matches(office: str, title: list[str], phrase: list[str] | None = None) -> bool:
+    """Whether a title holds the office, also abbreviated either way ("Menlu" / "Menteri Luar Negeri")."""
+    return (office in title or similar_term(office, set(title)) or _abbreviates(office, title)
+            or any(_abbreviates(t, [office, *(phrase or [])]) for t in title if t not in _HONORIFICS))
+
+
+def check_role(answer: str, question: str, evidence_texts: list[str]) -> RoleCheck:
+    """Whether a short name answer holds the office the question asks for, by its title in the evidence."""
+    asked = _asked_office(question) if expected_kind(question) == "name" else None
+    answer = answer.strip().rstrip(".")
+    if not asked or not answer or len(answer.split()) > 4 or any(_is_office(w) for w in answer.split()):
+        return RoleCheck()
+    office, qualifier = asked
+    question_words = {fold(w.strip("()")) for w in _TOKEN.findall(question)}
+    for text in evidence_texts:
+        found = re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", text)
+        if not found:
+            continue
+        title = _title_before(text, found.start())
+        if not _matches(office, title, qualifier):
+            return RoleCheck()  # titled otherwise (or not at all) here: nothing to compare
+        missing = [w for w in qualifier if w not in title and not similar_term(w, set(title))]
+        own = [w for w in title if w not in question_words and not similar_term(w, question_words)
+               and w not in OFFICES and w not in _HONORIFICS and not _abbreviates(w, [office, *qualifier])]
+        if not missing or not own:
+            return RoleCheck()
+        return RoleCheck(True, _holder(missing, question_words, evidence_texts))
+    return RoleCheck()
+
+
+def _holder(qualifier: list[str], question_words: set[str], evidence_texts: list[str]) -> str | None:
+    """The one person the evidence titles with an office and the asked `qualifier`, if exactly one.
+
+    The office may be written another way ("Menlu" for "Menteri Luar Negeri"), so any office word counts.
+    """
+    holders = []
+    for text in evidence_texts:
+        for run in re.finditer(r"(?:\(?[A-Z][\w'’-]*\)?\s+)+[A-Z][\w'’-]*", text):
+            words = run.group(0).split()
+            folded = [fold(w.strip("()")) for w in words]
+            if not any(w in OFFICES for w in folded) or not all(
+                    q in folded or similar_term(q, set(folded)) for q in qualifier):
+                continue
+            # The name is what follows the last word the question itself uses.
+            last = max(i for i, w in enumerate(folded) if w in question_words or similar_term(w, question_words))
+            name = " ".join(words[last + 1:]).strip("()")
+            if name:
+                holders.append(name)
+    unique = list(dict.fromkeys(holders))
+    return unique[0] if len(unique) == 1 else None

@@ -1,0 +1,48 @@
+"""The office check: a name answer must hold the office the question asks for, with its qualifier."""
+
+from rag.roles import check_role
+
+SUMMIT = "Presiden China Xi Jinping dan Presiden Rusia Vladimir Putin bertemu di Samarkand, Uzbekistan."
+MINISTERS = "Menteri Luar Negeri Korea Selatan Ban Ki-Moon bertemu Menlu Belanda Bernard Bot di Seoul."
+
+
+def test_a_holder_of_the_same_office_elsewhere_is_a_conflict():
+    check = check_role("Vladimir Putin", "Who is the president of Uzbekistan?", [SUMMIT])
+    assert check.conflict and check.replacement is None
+
+
+def test_the_holder_with_the_asked_qualifier_replaces_the_wrong_one():
+    check = check_role("Ban Ki-Moon", "Siapakah Menteri Luar Negeri (Menlu) Belanda saat ini?", [MINISTERS])
+    assert check.conflict and check.replacement == "Bernard Bot"
+
+
+def test_right_answers_pass():
+    assert not check_role("Vladimir Putin", "Who is the president of Russia?", [SUMMIT]).conflict
+    assert not check_role("Xi Jinping", "Siapa Presiden China?", [SUMMIT]).conflict
+    assert not check_role("Bernard Bot", "Siapakah Menlu Belanda?", [MINISTERS]).conflict
+    # Abbreviated qualifiers and forms of address are the same office.
+    text = 'kata Kepala BKSDA Kalteng Yohanes Sudarto. Ada imbauan dari Bapak Wakil Presiden Jusuf Kalla.'
+    assert not check_role("Yohanes Sudarto", "Siapa Kepala BKSDA Kalimantan Tengah?", [text]).conflict
+    assert not check_role("Jusuf Kalla", "Siapa Wakil Presiden Indonesia?", [text]).conflict
+
+
+def test_nothing_to_compare_means_no_conflict():
+    # Not a who-question, no qualifier in the question, or the name stands without that title.
+    assert not check_role("Rusia", "Dari negara mana Presiden Vladimir Putin?", [SUMMIT]).conflict
+    assert not check_role("Vladimir Putin", "Siapa presiden yang datang?", [SUMMIT]).conflict
+    assert not check_role("Vladimir Putin", "Who is the president of Uzbekistan?", ["Vladimir Putin tiba."]).conflict
+
+
+def test_the_pipeline_withholds_or_replaces_a_holder_of_another_office():
+    from rag.answer import Pipeline
+    from rag.config import load_settings
+    from rag.evidence import Evidence
+    from rag.prompting import Prompts
+    from rag.retrieve import Hit
+
+    pipe = Pipeline(load_settings(), None, None, None, Prompts())
+    evidence = [Evidence(i, Hit(f"c{i}", t, {"source": f"d{i}"}, 1.0), t) for i, t in enumerate([SUMMIT, MINISTERS], 1)]
+    answer = pipe._finish("Who is the president of Uzbekistan?", "en", "Vladimir Putin [1].", evidence)
+    assert answer.abstained and answer.citations == []
+    answer = pipe._finish("Siapakah Menlu Belanda?", "id", "Ban Ki-Moon [2].", evidence)
+    assert answer.text == "Bernard Bot [2]." and not answer.abstained
