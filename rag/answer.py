@@ -12,6 +12,7 @@ from typing import Any
 
 from rag.answer_checks import (
     about_question,
+    asks_byline,
     expected_kind,
     grounding,
     has_kind,
@@ -269,7 +270,10 @@ class Pipeline:
         history = []
         if conversation:
             history = [(t.question, t.answer) for t in conversation.turns[-self.settings.answer.history_turns:]]
-        sources = [SourceText(e.n, e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), e.text)
+        # The byline costs prompt tokens, so it is shown only to a question about who wrote a story.
+        bylines = asks_byline(question)
+        sources = [SourceText(e.n, e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), e.text,
+                              e.hit.metadata.get("byline", "") if bylines else "")
                    for e in evidence]
         messages = self.prompts.build(question, sources, lang, history)
 
@@ -298,9 +302,9 @@ class Pipeline:
 
     @staticmethod
     def _shown(evidence: list[Evidence]) -> str:
-        """Everything the model was shown: each excerpt with its outlet and article date."""
+        """What the sources say: each excerpt with its article's outlet, date and byline."""
         return " ".join(f"{e.hit.metadata.get('outlet', '')} {_readable_date(e.hit.metadata.get('date', ''))} "
-                        f"{e.text}" for e in evidence)
+                        f"{e.hit.metadata.get('byline', '')} {e.text}" for e in evidence)
 
     def _abstention_reason(self, question: str, lang: str, raw: str, body: str, evidence: list[Evidence],
                            translation: str = "") -> str:
@@ -354,7 +358,7 @@ class Pipeline:
         widened = widen_to_source(strip_markers(raw), question, lang, in_order)
         if widened:
             raw = " ".join([widened, *(f"[{n}]" for n in parse_markers(raw))]) + "."
-        sentences = attribute(raw, {e.n: e.text for e in evidence})
+        sentences = attribute(raw, {e.n: f"{e.text} {e.hit.metadata.get('byline', '')}" for e in evidence})
         body = " ".join(s.text for s in sentences)
         reason = self._abstention_reason(question, lang, raw, body, evidence, translation)
         if reason:

@@ -36,6 +36,15 @@ _NUMBER_WORDS_EXTRA = {"puluh", "puluhan", "ratus", "ratusan", "ribu", "ribuan",
                        "seratus", "seribu", "sejuta", "kedua", "ketiga", "first", "second", "third"}
 
 
+_ASKS_BYLINE = re.compile(r"\b(editor|editornya|penulis|penulisnya|menulis|ditulis|penyunting|reporter|pewarta|"
+                          r"author|wrote|written|writer|edited)\b")
+
+
+def asks_byline(question: str) -> bool:
+    """Whether the question asks who wrote, edited or reported a story (its byline)."""
+    return bool(_ASKS_BYLINE.search(fold(question)))
+
+
 def expected_kind(question: str) -> str:
     """"time", "number", "name", "place" or "" (no constraint) for a question."""
     q = " ".join(re.findall(r"\w+", fold(question)))

@@ -57,6 +57,7 @@ def chunk_document(doc: Document, splitter: RecursiveCharacterTextSplitter, min_
             "title": doc.title,
             "outlet": doc.outlet,
             "date": doc.date,
+            "byline": doc.byline,
             "url": doc.url,
             "origin": doc.origin,
             "fingerprint": fingerprint,

@@ -22,6 +22,11 @@ _DROP_LINE = re.compile(
     r".*\bklik (link|di sini)\b|.*https?%3a|.*https?://\S+$|:extract_focal)",
     re.IGNORECASE,
 )
+# A byline: "Editor : Muhammad Fida Ul Haq", "Penulis: …" (who wrote or edited the story).
+_BYLINE = re.compile(r"^(editor|penulis|reporter|pewarta|author|writer)\s*:\s*(\S.{0,60})$", re.IGNORECASE)
+# A byline label on its own line, after the name it labels ("Mentari DP" / "Editor").
+_BYLINE_LABEL = re.compile(r"^(editor|penulis|reporter|pewarta)\s*:?\s*$", re.IGNORECASE)
+_PERSON = re.compile(r"^[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4}$")
 _REPUBLISHED = re.compile(r"^Berita ini telah tayang di (\S+?) dengan judul (.+?)\.?$", re.IGNORECASE)
 _OUTLET = re.compile(
     r"^(?:[A-Z][A-Za-z .]{1,30}, )?([A-Za-z][\w-]*(?:\.[A-Za-z]{2,4}){1,2})\s*(?:[-—–,]|$)"
@@ -55,6 +60,7 @@ class CleanDoc:
     title: str
     outlet: str
     date: str  # ISO date, or "" when the page gives none
+    byline: str = ""  # "Editor: Mentari DP; Penulis: …", or ""
 
 
 def _valid_date(y: int, m: int, d: int) -> dt.date | None:
@@ -110,6 +116,7 @@ def clean_news(raw: str, title: str = "", outlet: str = "", date: str = "") -> C
     kept: list[str] = []
     seen: set[str] = set()
     republished_title = ""
+    bylines: list[str] = []
     skip_next = False
     for line in lines:
         if not line:
@@ -125,6 +132,14 @@ def clean_news(raw: str, title: str = "", outlet: str = "", date: str = "") -> C
         m = _REPUBLISHED.match(line)
         if m:  # kept in the text too: where a story first ran is a fact readers ask about
             republished_title = m.group(2).strip()
+        byline = _BYLINE.match(line)
+        if byline:
+            bylines.append(f"{byline.group(1).capitalize()}: {byline.group(2).strip()}")
+            continue
+        label = _BYLINE_LABEL.match(line)
+        if label and kept and _PERSON.match(kept[-1]) and len(kept) <= 3:
+            bylines.append(f"{label.group(1).capitalize()}: {kept.pop()}")
+            continue
         if _DROP_LINE.match(line):
             continue
         key = line.lower()
@@ -148,4 +163,5 @@ def clean_news(raw: str, title: str = "", outlet: str = "", date: str = "") -> C
         outlet = candidates[0] if candidates else suffix_outlet
     text = "\n".join(kept)
     title = title or republished_title or _truncate(kept[0] if kept else "")
-    return CleanDoc(text=text, title=title, outlet=outlet, date=date or find_date(text))
+    return CleanDoc(text=text, title=title, outlet=outlet, date=date or find_date(text),
+                    byline="; ".join(dict.fromkeys(bylines)))

@@ -25,6 +25,7 @@ class Document:
     origin: str  # the file it came from (absolute path)
     fingerprint: str  # hash of the raw content and the cleaning result: unchanged input, same value
     url: str = ""
+    byline: str = ""  # who wrote or edited it, as the page says ("Editor: Mentari DP")
 
 
 @dataclass
@@ -98,8 +99,10 @@ def _from_text(doc_id: str, path: Path, raw: str, title: str = "", url: str = ""
         outlet=clean.outlet,
         date=clean.date,
         origin=str(path),
-        fingerprint=_hash(raw, clean.text, clean.title, clean.outlet, clean.date),
+        # A byline joins the hash only when there is one, so documents without one keep their fingerprint.
+        fingerprint=_hash(raw, clean.text, clean.title, clean.outlet, clean.date, *filter(None, [clean.byline])),
         url=url,
+        byline=clean.byline,
     )
 
 

@@ -22,6 +22,7 @@ class SourceText:
     outlet: str
     date: str
     text: str
+    byline: str = ""  # shown only when the question asks who wrote or edited a story
 
 
 class Prompts:
@@ -47,7 +48,8 @@ class Prompts:
 
     def render_sources(self, sources: list[SourceText]) -> str:
         return "\n".join(
-            self.source.format(n=s.n, outlet=s.outlet or "?", date=s.date or "?", text=s.text).strip()
+            self.source.format(n=s.n, outlet=s.outlet or "?", date=s.date or "?", text=s.text,
+                               byline=f", {s.byline}" if s.byline else "").strip()
             for s in sources
         )
 

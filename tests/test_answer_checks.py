@@ -169,3 +169,17 @@ def test_a_variant_of_the_questions_own_name_is_not_news():
     assert grounding(restated, question, "Kantor berita Rusia melaporkan kunjungan Shoigu.", "en")[0] == 0.0
     answered = "Reuters."
     assert grounding(answered, question, "Shoigu tiba, lapor Reuters.", "en") == (1.0, True)
+
+
+def test_a_question_about_who_wrote_a_story_gets_the_byline_in_the_source_header():
+    from rag.answer_checks import asks_byline
+    from rag.prompting import Prompts, SourceText
+
+    assert asks_byline("Siapa editor berita iNews tentang Shoigu?")
+    assert asks_byline("Who wrote the Intisari article?")
+    assert not asks_byline("Siapa yang memimpin delegasi Rusia?")
+    prompts = Prompts()
+    shown = prompts.render_sources([SourceText(1, "iNews.id", "2023-07-26", "Shoigu tiba.", "Editor: Fida")])
+    assert shown == "[1] (iNews.id, 2023-07-26, Editor: Fida) Shoigu tiba."
+    assert prompts.render_sources([SourceText(1, "iNews.id", "2023-07-26", "Shoigu tiba.")]) == \
+        "[1] (iNews.id, 2023-07-26) Shoigu tiba."

@@ -54,3 +54,26 @@ def test_a_glued_dateline_is_split_from_the_story():
     text = clean_news("Solopos.com, JAKARTAPresiden China Xi Jinping tiba. KPU dan DPRD setuju.\n").text
     assert "JAKARTA — Presiden China" in text
     assert "KPU dan DPRD" in text  # acronyms with spaces are left alone
+
+
+def test_bylines_leave_the_story_and_are_kept_as_metadata():
+    page = ("Putin dan Xi Akan Bertemu di Samarkand Pekan Ini\n\nMentari DP\n\nEditor\n\n"
+            "Intisari-Online.com - Presiden Rusia Vladimir Putin akan bertemu Xi Jinping.\n"
+            "Editor : Muhammad Fida Ul Haq\nFollow Berita iNews di Google News\n")
+    doc = clean_news(page)
+    assert doc.byline == "Editor: Mentari DP; Editor: Muhammad Fida Ul Haq"
+    assert "Mentari" not in doc.text and "Fida" not in doc.text
+    assert doc.text.startswith("Intisari-Online.com - Presiden Rusia")
+    # A name-like line deep in the story is not taken for a byline by a later stray label.
+    sentences = "".join(f"Kalimat {i}.\n" for i in range(5))
+    story = f"Judul Berita Yang Cukup Panjang Sekali\n{sentences}Budi Santoso\nEditor\n"
+    assert clean_news(story).byline == "" and "Budi Santoso" in clean_news(story).text
+
+
+def test_seed_bylines():
+    from rag.documents import ReadReport, iter_documents
+
+    docs = {d.doc_id: d for d in iter_documents([SEEDS], [".txt"], 10**7, ReadReport())}
+    assert docs["002_ff8ad90726eb07f1.txt"].byline == "Editor: Mentari DP"
+    assert docs["004_49bd237b7ccad95f.txt"].byline == "Editor: Muhammad Fida Ul Haq"
+    assert docs["000_c5a5360e97af4f8b.txt"].byline == ""
