@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from rag.places import english_names
 from rag.text import (
     MONTHS,
     NUMBER_WORDS,
@@ -87,7 +88,7 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     Names, numbers and dates are checked in any language; other words only when the answer is in the
     articles' language (Indonesian), since an English answer paraphrases them.
     """
-    vocabulary = evidence_terms(evidence_text)
+    vocabulary = evidence_terms(_with_english_names(evidence_text, lang))
     fresh, old = new_terms(answer, question)
     # "Russian" in the answer to a question about "Russia's …" is the question's own word, not news.
     asked_names = evidence_terms(question)
@@ -108,6 +109,11 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     if not names:
         return 1.0, numbers_ok
     return sum(similar_term(t, vocabulary) for t in names) / len(names), numbers_ok
+
+
+def _with_english_names(text: str, lang: str) -> str:
+    # "North Korea" meets "Korut" only through a list of names: spelling similarity cannot see it.
+    return f"{text} {english_names(text)}" if lang == "en" else text
 
 
 def question_terms(question: str, lang: str) -> set[str]:
@@ -135,7 +141,7 @@ def question_coverage(question: str, lang: str, text: str) -> float:
     Indonesian articles only by what survives translation: names and numbers.
     """
     terms = question_terms(question, lang)
-    return _found(terms, text) / len(terms) if terms else 1.0
+    return _found(terms, _with_english_names(text, lang)) / len(terms) if terms else 1.0
 
 
 def about_question(question: str, lang: str, text: str) -> bool:
@@ -145,4 +151,4 @@ def about_question(question: str, lang: str, text: str) -> bool:
     sentence about another matter) fails this.
     """
     terms = question_terms(question, lang)
-    return not terms or _found(terms, text) > 0
+    return not terms or _found(terms, _with_english_names(text, lang)) > 0

@@ -183,3 +183,17 @@ def test_a_question_about_who_wrote_a_story_gets_the_byline_in_the_source_header
     assert shown == "[1] (iNews.id, 2023-07-26, Editor: Fida) Shoigu tiba."
     assert prompts.render_sources([SourceText(1, "iNews.id", "2023-07-26", "Shoigu tiba.")]) == \
         "[1] (iNews.id, 2023-07-26) Shoigu tiba."
+
+
+def test_english_names_meet_their_indonesian_forms():
+    from rag.places import english_names
+
+    assert set(english_names("Jubir Kementerian Luar Negeri AS berharap Korut kembali berunding.").split()) >= {
+        "north", "korea", "us", "state", "department"}
+    assert english_names("Presiden Joko Widodo tiba di Bogor.") == ""
+    question = "Who is the US State Department spokesperson who hoped North Korea would drop its nuclear project?"
+    text = "Juru bicara Kementerian Luar Negeri AS Vedant Patel berharap Korut tidak meneruskan proyek nuklir."
+    assert question_coverage(question, "en", text) == 1.0
+    assert question_coverage(question, "en", "Presiden China Xi Jinping tiba di Moskow.") == 0.0
+    assert grounding("The Netherlands.", "Which country did Bot represent?", "Menlu Belanda Bernard Bot", "en") == (
+        1.0, True)

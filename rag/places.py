@@ -1,0 +1,100 @@
+"""English names of places and bodies that Indonesian news spells its own way ("Korut", "AS", "Belanda").
+
+An English question or answer meets Indonesian excerpts mostly through names, and names that only
+differ in spelling are matched by similarity already (Russia/Rusia). These are the ones that do not:
+translated country names, Indonesian abbreviations and a few institutions. Only differing forms are
+listed; all are folded (lowercase, no accents).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from rag.text import fold
+
+# English name → the forms Indonesian news uses for it.
+ENGLISH_TO_INDONESIAN: dict[str, list[str]] = {
+    "north korea": ["korea utara", "korut"],
+    "south korea": ["korea selatan", "korsel"],
+    "united states": ["amerika serikat", "as"],
+    "us": ["amerika serikat", "as"],
+    "usa": ["amerika serikat", "as"],
+    "america": ["amerika"],
+    "american": ["amerika"],
+    "united kingdom": ["inggris", "britania raya"],
+    "uk": ["inggris", "britania raya"],
+    "britain": ["inggris", "britania raya"],
+    "british": ["inggris"],
+    "england": ["inggris"],
+    "english": ["inggris"],
+    "japan": ["jepang"],
+    "japanese": ["jepang"],
+    "china": ["tiongkok", "cina", "rrc"],
+    "chinese": ["china", "tiongkok", "cina"],
+    "russian": ["rusia"],
+    "korean": ["korea"],
+    "netherlands": ["belanda"],
+    "dutch": ["belanda"],
+    "germany": ["jerman"],
+    "german": ["jerman"],
+    "france": ["prancis", "perancis"],
+    "french": ["prancis", "perancis"],
+    "egypt": ["mesir"],
+    "saudi arabia": ["arab saudi"],
+    "philippines": ["filipina"],
+    "turkey": ["turki"],
+    "iraq": ["irak"],
+    "syria": ["suriah"],
+    "palestine": ["palestina"],
+    "ukraine": ["ukraina"],
+    "belgium": ["belgia"],
+    "switzerland": ["swiss"],
+    "sweden": ["swedia"],
+    "norway": ["norwegia"],
+    "finland": ["finlandia"],
+    "spain": ["spanyol"],
+    "italy": ["italia"],
+    "greece": ["yunani"],
+    "poland": ["polandia"],
+    "new zealand": ["selandia baru"],
+    "singapore": ["singapura"],
+    "brazil": ["brasil"],
+    "mexico": ["meksiko"],
+    "colombia": ["kolombia"],
+    "cuba": ["kuba"],
+    "cambodia": ["kamboja"],
+    "east timor": ["timor leste"],
+    "south africa": ["afrika selatan"],
+    "morocco": ["maroko"],
+    "algeria": ["aljazair"],
+    "jordan": ["yordania"],
+    "europe": ["eropa"],
+    "european union": ["uni eropa", "ue"],
+    "africa": ["afrika"],
+    "middle east": ["timur tengah"],
+    "west": ["barat"],
+    "western": ["barat"],
+    "united nations": ["pbb", "perserikatan bangsa bangsa"],
+    "un": ["pbb"],
+    "moscow": ["moskow", "moskwa"],
+    "white house": ["gedung putih"],
+    "state department": ["kementerian luar negeri", "kemenlu", "deplu"],
+    "foreign ministry": ["kementerian luar negeri", "kemenlu", "deplu"],
+    "defence ministry": ["kementerian pertahanan", "kemhan"],
+    "defense ministry": ["kementerian pertahanan", "kemhan"],
+    "world war ii": ["perang dunia ii", "perang dunia kedua"],
+    "second world war": ["perang dunia ii", "perang dunia kedua"],
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _patterns() -> list[tuple[str, re.Pattern]]:
+    return [(english, re.compile(r"\b(?:" + "|".join(re.escape(f) for f in forms) + r")\b"))
+            for english, forms in ENGLISH_TO_INDONESIAN.items()]
+
+
+def english_names(text: str) -> str:
+    """The English names of the places and bodies an Indonesian `text` names in its own forms."""
+    folded = " ".join(re.findall(r"\w+", fold(text)))
+    return " ".join(english for english, pattern in _patterns() if pattern.search(folded))
