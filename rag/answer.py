@@ -28,7 +28,14 @@ from rag.llm import ChatModel, LanguageModel
 from rag.llm_server import estimate_tokens
 from rag.model_files import settings_llm
 from rag.prompting import Prompts, SourceText
-from rag.repairs import date_as_written, drop_invented_years, repair_span, snap_to_evidence, widen_to_source
+from rag.repairs import (
+    date_as_written,
+    drop_invented_years,
+    names_in_indonesian,
+    repair_span,
+    snap_to_evidence,
+    widen_to_source,
+)
 from rag.retrieve import Retriever
 from rag.roles import check_role
 from rag.store import Store, open_store
@@ -347,6 +354,7 @@ class Pipeline:
             if snapped:
                 raw = " ".join([snapped, *(f"[{n}]" for n in parse_markers(raw))]) + "."
             raw = date_as_written(raw, " ".join(e.text for e in evidence))
+            raw = names_in_indonesian(raw, " ".join(e.text for e in evidence))
         # The cited excerpt's wording first: the same words may stand elsewhere in another sense.
         cited_now = [by_n[n] for n in parse_markers(raw) if n in by_n]
         in_order = [e.text for e in cited_now] + [e.text for e in evidence if e not in cited_now]

@@ -11,6 +11,7 @@ import difflib
 import re
 
 from rag.answer_checks import expected_kind, question_terms
+from rag.places import ENGLISH_TO_INDONESIAN
 from rag.text import (
     MONTH_ALTERNATION,
     MONTHS,
@@ -203,3 +204,30 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
                 return None
             return text[spans[start][0]:spans[end][1]]
     return None
+
+
+def _inside_longer_name(text: str, start: int, end: int) -> bool:
+    before = re.search(r"([A-Z][\w'’-]*)\s+$", text[:start])
+    return bool(before or re.match(r"\s+[A-Z]", text[end:]))
+
+
+def names_in_indonesian(answer: str, evidence_text: str) -> str:
+    """An Indonesian answer's English place names in the sources' own forms ("Japan" → "Jepang").
+
+    A small model sometimes drops into English for a name; the form the excerpt uses is the one an
+    Indonesian reader expects, and only a form the excerpt really uses replaces it. A name inside a
+    longer one ("United Nations World Food Programme") is that body's own name and stays.
+    """
+    folded_evidence = " ".join(re.findall(r"\w+", fold(evidence_text)))
+    for english, forms in ENGLISH_TO_INDONESIAN.items():
+        if len(english) < 4:
+            continue  # "US", "UN": too short to tell from an Indonesian word
+        found = next((f for f in forms if re.search(rf"\b{re.escape(f)}\b", folded_evidence)), None)
+        if not found:
+            continue
+        written = re.search(rf"\b{re.escape(found)}\b", evidence_text, re.IGNORECASE)
+        form = written.group(0) if written else found.title()
+        for m in reversed(list(re.finditer(rf"\b{re.escape(english)}\b", answer, re.IGNORECASE))):
+            if not _inside_longer_name(answer, m.start(), m.end()):
+                answer = answer[:m.start()] + form + answer[m.end():]
+    return answer

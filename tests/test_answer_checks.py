@@ -197,3 +197,12 @@ def test_english_names_meet_their_indonesian_forms():
     assert question_coverage(question, "en", "Presiden China Xi Jinping tiba di Moskow.") == 0.0
     assert grounding("The Netherlands.", "Which country did Bot represent?", "Menlu Belanda Bernard Bot", "en") == (
         1.0, True)
+
+
+def test_an_indonesian_answer_gets_the_sources_form_of_an_english_place_name():
+    from rag.repairs import names_in_indonesian
+
+    assert names_in_indonesian("Japan [1].", "Perusahaan Jepang seperti Toyota dan Honda.") == "Jepang [1]."
+    assert names_in_indonesian("North Korea [2].", "Delegasi tiba di Korea Utara.") == "Korea Utara [2]."
+    # Only a form the excerpt uses replaces it.
+    assert names_in_indonesian("Japan [1].", "Perusahaan Korea seperti Samsung.") == "Japan [1]."
