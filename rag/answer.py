@@ -31,6 +31,7 @@ from rag.prompting import Prompts, SourceText
 from rag.repairs import (
     date_as_written,
     drop_invented_years,
+    names_in_english,
     names_in_indonesian,
     repair_span,
     snap_to_evidence,
@@ -355,6 +356,8 @@ class Pipeline:
                 raw = " ".join([snapped, *(f"[{n}]" for n in parse_markers(raw))]) + "."
             raw = date_as_written(raw, " ".join(e.text for e in evidence))
             raw = names_in_indonesian(raw, " ".join(e.text for e in evidence))
+        else:
+            raw = names_in_english(raw)
         # The cited excerpt's wording first: the same words may stand elsewhere in another sense.
         cited_now = [by_n[n] for n in parse_markers(raw) if n in by_n]
         in_order = [e.text for e in cited_now] + [e.text for e in evidence if e not in cited_now]

@@ -208,7 +208,8 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
 
 def _inside_longer_name(text: str, start: int, end: int) -> bool:
     before = re.search(r"([A-Z][\w'’-]*)\s+$", text[:start])
-    return bool(before or re.match(r"\s+[A-Z]", text[end:]))
+    # "The", "Di" open a sentence; they are not part of a name.
+    return bool(before and fold(before.group(1)) not in stopwords() or re.match(r"\s+[A-Z]", text[end:]))
 
 
 def names_in_indonesian(answer: str, evidence_text: str) -> str:
@@ -231,3 +232,29 @@ def names_in_indonesian(answer: str, evidence_text: str) -> str:
             if not _inside_longer_name(answer, m.start(), m.end()):
                 answer = answer[:m.start()] + form + answer[m.end():]
     return answer
+
+
+def names_in_english(answer: str) -> str:
+    """An English answer's Indonesian place names in English ("Korea Utara" → "North Korea").
+
+    The model copies names from the Indonesian excerpts; an English reader expects the English name.
+    Short forms ("AS") and forms inside a longer name ("Jawa Barat") are left as they are.
+    """
+    for form, english in _ENGLISH_FOR_FORM.items():
+        for m in reversed(list(re.finditer(rf"\b{re.escape(form)}\b", answer, re.IGNORECASE))):
+            if m.group(0)[:1].isupper() and not _inside_longer_name(answer, m.start(), m.end()):
+                answer = answer[:m.start()] + english + answer[m.end():]
+    return answer
+
+
+def _english_for_forms() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for english, forms in ENGLISH_TO_INDONESIAN.items():
+        for form in forms:
+            if len(form) >= 4 and len(english) >= 4:
+                names.setdefault(form, english.title().replace(" Ii", " II"))
+    # Longest first, so "korea utara" is replaced before a shorter form inside it could be.
+    return dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
+
+
+_ENGLISH_FOR_FORM = _english_for_forms()

@@ -206,3 +206,11 @@ def test_an_indonesian_answer_gets_the_sources_form_of_an_english_place_name():
     assert names_in_indonesian("North Korea [2].", "Delegasi tiba di Korea Utara.") == "Korea Utara [2]."
     # Only a form the excerpt uses replaces it.
     assert names_in_indonesian("Japan [1].", "Perusahaan Korea seperti Samsung.") == "Japan [1]."
+
+
+def test_an_english_answer_gets_english_place_names():
+    from rag.repairs import names_in_english
+
+    assert names_in_english("Korea Utara and Russian [1].") == "North Korea and Russian [1]."
+    assert names_in_english("The Gedung Putih spokesperson [2].") == "The White House spokesperson [2]."
+    assert names_in_english("In Jawa Barat [1].") == "In Jawa Barat [1]."  # part of a longer name
