@@ -123,12 +123,28 @@ def new_terms(answer: str, question: str) -> tuple[set[str], set[str]]:
     asked = evidence_terms(question)
     old: set[str] = set()
     for run in _CAPITALISED_RUN.finditer(answer):
-        run_terms = salient_terms(run.group(0))
-        last = salient_terms(run.group(0).split()[-1])
-        # The same name as the question's when its last word (a surname, the head) is already asked.
-        if run_terms and last and last <= asked:
-            old |= run_terms
+        for name in _names_in_run(run.group(0)):
+            run_terms = salient_terms(name)
+            last = salient_terms(name.split()[-1])
+            # The same name as the question's when its last word (a surname, the head) is already asked.
+            if run_terms and last and last <= asked:
+                old |= run_terms
     return salient_terms(answer) - asked - old, old
+
+
+# Words that open a place's name: in "PT Mutiara Indopearl Pulau Makassar" a second name starts there.
+_PLACE_HEADS = {"pulau", "provinsi", "kabupaten", "kota", "kecamatan", "desa", "kelurahan", "jalan", "jl",
+                "wilayah", "daerah", "selat", "teluk", "gunung", "sungai", "danau"}
+
+
+def _names_in_run(run: str) -> list[str]:
+    """A capitalised run split before each place word that does not open it."""
+    names: list[list[str]] = [[]]
+    for word in run.split():
+        if names[-1] and fold(word) in _PLACE_HEADS:
+            names.append([])
+        names[-1].append(word)
+    return [" ".join(n) for n in names if n]
 
 
 def evidence_terms(text: str) -> set[str]:

@@ -214,3 +214,13 @@ def test_an_english_answer_gets_english_place_names():
     assert names_in_english("Korea Utara and Russian [1].") == "North Korea and Russian [1]."
     assert names_in_english("The Gedung Putih spokesperson [2].") == "The White House spokesperson [2]."
     assert names_in_english("In Jawa Barat [1].") == "In Jawa Barat [1]."  # part of a longer name
+
+
+def test_a_place_the_question_names_does_not_make_the_name_before_it_old():
+    fresh, _ = new_terms("PT Mutiara Indopearl Pulau Makassar", "Perusahaan apa yang berlokasi di Pulau Makassar?")
+    assert "indopearl" in fresh
+    fresh, _ = new_terms("Dinas Kehutanan Provinsi Riau", "Data dari dinas apakah tentang hutan Riau?")
+    assert "kehutanan" in fresh
+    # A title before a name the question already asks is still the question's own name.
+    fresh, _ = new_terms("Menteri Pertahanan Sergei Shoigu", "Kapan Shoigu tiba?")
+    assert not fresh
