@@ -29,6 +29,7 @@ from rag.llm_server import estimate_tokens
 from rag.model_files import settings_llm
 from rag.prompting import Prompts, SourceText
 from rag.repairs import (
+    count_noun_as_written,
     date_as_written,
     drop_invented_years,
     names_in_english,
@@ -356,6 +357,7 @@ class Pipeline:
                 raw = " ".join([snapped, *(f"[{n}]" for n in parse_markers(raw))]) + "."
             raw = date_as_written(raw, " ".join(e.text for e in evidence))
             raw = names_in_indonesian(raw, " ".join(e.text for e in evidence))
+            raw = count_noun_as_written(raw, " ".join(e.text for e in evidence))
         else:
             raw = names_in_english(raw)
         # The cited excerpt's wording first: the same words may stand elsewhere in another sense.

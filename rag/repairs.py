@@ -258,3 +258,25 @@ def _english_for_forms() -> dict[str, str]:
 
 
 _ENGLISH_FOR_FORM = _english_for_forms()
+
+
+_COUNT_OF_PEOPLE = re.compile(r"(?<![\w.,-])(\d[\d.,-]*\d|\d)\s+orang\b(?:\s+(\w+))?")
+
+
+def count_noun_as_written(answer: str, evidence_text: str) -> str:
+    """"131 orang" → "131 warga" when the sources count those people with their own noun.
+
+    A small model counts people with the generic "orang"; the source's noun ("warga", "penumpang")
+    says who they are. Only a number the sources follow with exactly one other word is rewritten.
+    """
+    def written(m: re.Match) -> str:
+        number, following = m.group(1), m.group(2)
+        nouns = {w.lower() for w in re.findall(rf"(?<![\d.,]){re.escape(number)}\s+([A-Za-z]+)", evidence_text)}
+        if not nouns or "orang" in nouns or len(nouns) > 1:
+            return m.group(0)
+        noun = nouns.pop()
+        if following and following.lower() == noun:
+            return f"{number} {following}"
+        return f"{number} {noun}" + (f" {following}" if following else "")
+
+    return _COUNT_OF_PEOPLE.sub(written, answer)
