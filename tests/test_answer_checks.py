@@ -230,7 +230,8 @@ def test_people_are_counted_with_the_sources_noun():
     from rag.repairs import count_noun_as_written
 
     assert count_noun_as_written("143 orang [2].", "pembantaian terhadap 143 warga Syiah") == "143 warga [2]."
-    assert count_noun_as_written("131 orang warga Muslim [1].", "ke-131 warga Muslim Thailand") == "131 warga Muslim [1]."
+    answer = count_noun_as_written("131 orang warga Muslim [1].", "ke-131 warga Muslim Thailand")
+    assert answer == "131 warga Muslim [1]."
     # The source's own "orang", or two different nouns after that number: left alone.
     assert count_noun_as_written("11 orang [1].", "11 orang tewas dan 11 warga hilang") == "11 orang [1]."
     assert count_noun_as_written("5 orang [1].", "5 warga dan 5 polisi") == "5 orang [1]."
