@@ -355,9 +355,9 @@ class Pipeline:
             snapped = snap_to_evidence(strip_markers(raw), [e.text for e in evidence])
             if snapped:
                 raw = " ".join([snapped, *(f"[{n}]" for n in parse_markers(raw))]) + "."
-            raw = date_as_written(raw, " ".join(e.text for e in evidence))
-            raw = names_in_indonesian(raw, " ".join(e.text for e in evidence))
-            raw = count_noun_as_written(raw, " ".join(e.text for e in evidence))
+            excerpts = " ".join(e.text for e in evidence)
+            for repair in (date_as_written, names_in_indonesian, count_noun_as_written):
+                raw = repair(raw, excerpts)
         else:
             raw = names_in_english(raw)
         # The cited excerpt's wording first: the same words may stand elsewhere in another sense.
