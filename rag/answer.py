@@ -348,20 +348,20 @@ class Pipeline:
         repaired = repair_span(strip_markers(raw), question, lang, [e.text for e in evidence])
         if repaired:
             raw = f"{repaired}."
-        # A year must come from the excerpt the answer cites (another excerpt may be another event).
+        # A year must come from the excerpt the answer cites (another excerpt may be another event);
+        # the repairs below keep the markers, so these stay the cited excerpts.
         cited_now = [by_n[n] for n in parse_markers(raw) if n in by_n]
         raw = drop_invented_years(raw, self._shown(cited_now or evidence))
         if lang == "id":  # an answer in the articles' language should be their very words
             snapped = snap_to_evidence(strip_markers(raw), [e.text for e in evidence])
             if snapped:
-                raw = " ".join([snapped, *(f"[{n}]" for n in parse_markers(raw))]) + "."
+                raw = _with_markers_of(raw, snapped)
             excerpts = " ".join(e.text for e in evidence)
             for repair in (date_as_written, names_in_indonesian, count_noun_as_written):
                 raw = repair(raw, excerpts)
         else:
             raw = names_in_english(raw)
         # The cited excerpt's wording first: the same words may stand elsewhere in another sense.
-        cited_now = [by_n[n] for n in parse_markers(raw) if n in by_n]
         in_order = [e.text for e in cited_now] + [e.text for e in evidence if e not in cited_now]
         role = check_role(strip_markers(raw), question, in_order)
         if role.conflict and not role.replacement:
@@ -370,7 +370,7 @@ class Pipeline:
             raw = f"{role.replacement}."
         widened = widen_to_source(strip_markers(raw), question, lang, in_order)
         if widened:
-            raw = " ".join([widened, *(f"[{n}]" for n in parse_markers(raw))]) + "."
+            raw = _with_markers_of(raw, widened)
         sentences = attribute(raw, {e.n: f"{e.text} {e.hit.metadata.get('byline', '')}" for e in evidence})
         body = " ".join(s.text for s in sentences)
         reason = self._abstention_reason(question, lang, raw, body, evidence, translation)
@@ -395,6 +395,11 @@ class Pipeline:
                                       _best_quote(quote, e.text), e.hit.metadata.get("outlet", ""),
                                       e.hit.metadata.get("date", "")))
         return Answer(question, text, False, lang, citations, contexts, raw=raw)
+
+
+def _with_markers_of(raw: str, text: str) -> str:
+    """`text` as the answer, citing what `raw` cited."""
+    return " ".join([text, *(f"[{n}]" for n in parse_markers(raw))]) + "."
 
 
 def _readable_date(iso: str) -> str:

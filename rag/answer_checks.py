@@ -94,7 +94,7 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     asked_names = evidence_terms(question)
     fresh = {t for t in fresh if not similar_term(t, asked_names)}
     if not fresh:
-        asked = evidence_terms(question) | old
+        asked = asked_names | old
         asked_roots = {light_root(w) for w in asked}
         words = [w for w in content_words(answer) if not term_in(w, asked, asked_roots)]
         if not words:

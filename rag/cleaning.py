@@ -14,18 +14,20 @@ _END_MARKERS = re.compile(
     r"read more|bagikan|share|tags?|solopos stories|terpopuler|berita pilihan)\s*:?\s*$",
     re.IGNORECASE,
 )
+# Who a byline names: the words before "Editor : …", or a label on its own line.
+_BYLINE_ROLES = "editor|penulis|reporter|pewarta"
 # Single lines that are navigation, promotion or "follow us" furniture.
 _DROP_LINE = re.compile(
     r"^(baca juga\b|promosi\b|iklan\b|advertisement\b|sponsored\b|"
     r"(ikuti|follow|simak|cek) .*(google news|whatsapp|telegram|berita)|"
-    r"(editor|penulis|reporter|pewarta)\s*:?\s*$|copyright|©|"
+    rf"({_BYLINE_ROLES})\s*:?\s*$|copyright|©|"
     r".*\bklik (link|di sini)\b|.*https?%3a|.*https?://\S+$|:extract_focal)",
     re.IGNORECASE,
 )
 # A byline: "Editor : Muhammad Fida Ul Haq", "Penulis: …" (who wrote or edited the story).
-_BYLINE = re.compile(r"^(editor|penulis|reporter|pewarta|author|writer)\s*:\s*(\S.{0,60})$", re.IGNORECASE)
+_BYLINE = re.compile(rf"^({_BYLINE_ROLES}|author|writer)\s*:\s*(\S.{{0,60}})$", re.IGNORECASE)
 # A byline label on its own line, after the name it labels ("Mentari DP" / "Editor").
-_BYLINE_LABEL = re.compile(r"^(editor|penulis|reporter|pewarta)\s*:?\s*$", re.IGNORECASE)
+_BYLINE_LABEL = re.compile(rf"^({_BYLINE_ROLES})\s*:?\s*$", re.IGNORECASE)
 _PERSON = re.compile(r"^[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4}$")
 _REPUBLISHED = re.compile(r"^Berita ini telah tayang di (\S+?) dengan judul (.+?)\.?$", re.IGNORECASE)
 _OUTLET = re.compile(

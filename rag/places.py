@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
-from rag.text import fold
+from rag.text import words
 
 # English name → the forms Indonesian news uses for it.
 ENGLISH_TO_INDONESIAN: dict[str, list[str]] = {
@@ -96,5 +96,5 @@ def _patterns() -> list[tuple[str, re.Pattern]]:
 
 def english_names(text: str) -> str:
     """The English names of the places and bodies an Indonesian `text` names in its own forms."""
-    folded = " ".join(re.findall(r"\w+", fold(text)))
+    folded = " ".join(words(text))
     return " ".join(english for english, pattern in _patterns() if pattern.search(folded))

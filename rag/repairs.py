@@ -212,6 +212,14 @@ def _inside_longer_name(text: str, start: int, end: int) -> bool:
     return bool(before and fold(before.group(1)) not in stopwords() or re.match(r"\s+[A-Z]", text[end:]))
 
 
+def _replace_names(answer: str, name: str, replacement: str, capitalised_only: bool = False) -> str:
+    """`answer` with each standalone `name` (not inside a longer name) written as `replacement`."""
+    for m in reversed(list(re.finditer(rf"\b{re.escape(name)}\b", answer, re.IGNORECASE))):
+        if (not capitalised_only or m.group(0)[:1].isupper()) and not _inside_longer_name(answer, m.start(), m.end()):
+            answer = answer[:m.start()] + replacement + answer[m.end():]
+    return answer
+
+
 def names_in_indonesian(answer: str, evidence_text: str) -> str:
     """An Indonesian answer's English place names in the sources' own forms ("Japan" → "Jepang").
 
@@ -219,7 +227,7 @@ def names_in_indonesian(answer: str, evidence_text: str) -> str:
     Indonesian reader expects, and only a form the excerpt really uses replaces it. A name inside a
     longer one ("United Nations World Food Programme") is that body's own name and stays.
     """
-    folded_evidence = " ".join(re.findall(r"\w+", fold(evidence_text)))
+    folded_evidence = " ".join(words(evidence_text))
     for english, forms in ENGLISH_TO_INDONESIAN.items():
         if len(english) < 4:
             continue  # "US", "UN": too short to tell from an Indonesian word
@@ -227,10 +235,7 @@ def names_in_indonesian(answer: str, evidence_text: str) -> str:
         if not found:
             continue
         written = re.search(rf"\b{re.escape(found)}\b", evidence_text, re.IGNORECASE)
-        form = written.group(0) if written else found.title()
-        for m in reversed(list(re.finditer(rf"\b{re.escape(english)}\b", answer, re.IGNORECASE))):
-            if not _inside_longer_name(answer, m.start(), m.end()):
-                answer = answer[:m.start()] + form + answer[m.end():]
+        answer = _replace_names(answer, english, written.group(0) if written else found.title())
     return answer
 
 
@@ -241,9 +246,7 @@ def names_in_english(answer: str) -> str:
     Short forms ("AS") and forms inside a longer name ("Jawa Barat") are left as they are.
     """
     for form, english in _ENGLISH_FOR_FORM.items():
-        for m in reversed(list(re.finditer(rf"\b{re.escape(form)}\b", answer, re.IGNORECASE))):
-            if m.group(0)[:1].isupper() and not _inside_longer_name(answer, m.start(), m.end()):
-                answer = answer[:m.start()] + english + answer[m.end():]
+        answer = _replace_names(answer, form, english, capitalised_only=True)
     return answer
 
 
