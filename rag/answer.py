@@ -43,6 +43,7 @@ from rag.roles import check_role
 from rag.store import Store, open_store
 from rag.text import (
     MONTH_NAMES,
+    contains_phrase,
     content_words,
     evidence_terms,
     fold,
@@ -57,6 +58,8 @@ _ANAPHORA = {"he", "she", "it", "they", "him", "her", "his", "its", "their", "th
              "this", "those", "these", "dia", "ia", "beliau", "mereka", "itu", "tersebut", "ini", "sana",
              "situ", "nya"}
 _FOLLOW_UP_MAX_TERMS = 3
+# The reason given for an answer whose words the evidence does not hold (it gets a second attempt).
+UNGROUNDED = "answer not grounded"
 
 
 @dataclass
@@ -298,6 +301,8 @@ class Pipeline:
             gate.feed(piece)
         raw = "".join(pieces).strip()
         answer = self._finish(question, lang, raw, evidence, translation)
+        if answer.abstained and answer.reason.startswith(UNGROUNDED) and self.settings.answer.retry_ungrounded:
+            answer = self._second_attempt(question, lang, messages, answer, evidence, translation)
         answer.ttft_s = ttft or (time.perf_counter() - started)
         answer.latency_s = time.perf_counter() - started
         answer.tokens_out = len(pieces)
@@ -308,6 +313,21 @@ class Pipeline:
             conversation.turns.append(Turn(question, query, answer.text))
             conversation.last = answer
         return answer
+
+    def _second_attempt(self, question: str, lang: str, messages: list, first: Answer, evidence: list[Evidence],
+                        translation: str) -> Answer:
+        """The answer from one more generation that may not begin as the withheld `first` did, if it passes.
+
+        A small model that restates the question ("Presiden Direktur perusahaan apakah Yue Shao Dong?"
+        → "Yue Shao Dong") usually has the right answer as its next choice.
+        """
+        raw = self.model.complete(messages, self.settings.llm.max_tokens, [], avoid=first.raw).strip()
+        # The same answer in other words ("Alaska" → "Di Alaska, Amerika Serikat") is no new answer.
+        if not raw or contains_phrase(raw, first.raw):
+            return first
+        # No span repair: picking a name from another clause on top of a second guess stacks two guesses.
+        second = self._finish(question, lang, raw, evidence, translation, repair_spans=False)
+        return first if second.abstained else second
 
     @staticmethod
     def _shown(evidence: list[Evidence]) -> str:
@@ -327,7 +347,7 @@ class Pipeline:
         if not numbers_ok:
             return "a number or date of the answer is not in the sources"
         if names < self.settings.answer.min_grounding:
-            return f"answer not grounded ({names:.2f})"
+            return f"{UNGROUNDED} ({names:.2f})"
         retrieved = " ".join(f"{e.hit.metadata.get('title', '')} {e.hit.text}" for e in evidence)
         coverage = question_coverage(question, lang, retrieved)
         if translation:
@@ -337,7 +357,8 @@ class Pipeline:
             return f"question not covered by the sources ({coverage:.2f})"
         return ""
 
-    def _finish(self, question: str, lang: str, raw: str, evidence: list[Evidence], translation: str = "") -> Answer:
+    def _finish(self, question: str, lang: str, raw: str, evidence: list[Evidence], translation: str = "",
+                repair_spans: bool = True) -> Answer:
         contexts = [Context.from_evidence(e) for e in evidence]
 
         def withheld(reason: str) -> Answer:
@@ -345,7 +366,7 @@ class Pipeline:
                           raw=raw, reason=reason)
 
         by_n = {e.n: e for e in evidence}
-        repaired = repair_span(strip_markers(raw), question, lang, [e.text for e in evidence])
+        repaired = repair_spans and repair_span(strip_markers(raw), question, lang, [e.text for e in evidence])
         if repaired:
             raw = f"{repaired}."
         # A year must come from the excerpt the answer cites (another excerpt may be another event);

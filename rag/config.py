@@ -96,6 +96,7 @@ class AnswerSettings(_Section):
     history_turns: int = Field(2, ge=0)
     min_grounding: float = Field(0.5, ge=0, le=1)
     min_question_coverage: float = Field(0.5, ge=0, le=1)
+    retry_ungrounded: bool = True
 
 
 class TelegramSettings(_Section):

@@ -17,6 +17,9 @@ from typing import Protocol
 from rag.config import LLMSettings
 from rag.errors import KabarError
 
+# Logit bias that rules a token out (llama.cpp adds it to the token's logit).
+BANNED_LOGIT_BIAS = -100.0
+
 
 class LanguageModel(Protocol):
     """A chat model as the pipeline uses it (local llama.cpp, or an LLM server)."""
@@ -29,8 +32,12 @@ class LanguageModel(Protocol):
         """Get the static prompt prefix evaluated (and cached) before the first question."""
         ...
 
-    def complete(self, messages: list, max_tokens: int, stop: list[str]) -> str:
-        """The whole reply to `messages`, at most `max_tokens` long, cut at the first `stop` string."""
+    def complete(self, messages: list, max_tokens: int, stop: list[str], avoid: str = "") -> str:
+        """The whole reply to `messages`, at most `max_tokens` long, cut at the first `stop` string.
+
+        With `avoid`, the reply may not begin with the first token of that text (a second attempt at
+        an answer that failed); "" when the model cannot be steered that way.
+        """
         ...
 
     def count_tokens(self, text: str) -> int:
@@ -123,10 +130,18 @@ class ChatModel:
                 if piece:
                     yield piece
 
-    def complete(self, messages: list, max_tokens: int, stop: list[str]) -> str:
-        """The whole reply to `messages`, at most `max_tokens` long, cut at the first `stop` string."""
+    def complete(self, messages: list, max_tokens: int, stop: list[str], avoid: str = "") -> str:
+        """The whole reply to `messages`, at most `max_tokens` long, cut at the first `stop` string.
+
+        With `avoid`, the reply may not begin with the first token of that text.
+        """
+        options = {}
+        if avoid.strip():
+            first = self.llama.tokenize(avoid.strip().encode("utf-8"), add_bos=False, special=False)[:1]
+            options["logit_bias"] = {first[0]: BANNED_LOGIT_BIAS}
         with self._lock:
-            return "".join(str(m.content) for m in self.chat.stream(messages, max_tokens=max_tokens, stop=stop))
+            return "".join(str(m.content) for m in self.chat.stream(messages, max_tokens=max_tokens, stop=stop,
+                                                                      **options))
 
     def warm_up(self, messages: list) -> None:
         """Evaluate the static prompt prefix so the first real question only pays for its own tokens."""

@@ -12,9 +12,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 from rag.config import LLMSettings
 from rag.errors import KabarError, ServiceUnavailable
+from rag.llm import BANNED_LOGIT_BIAS
+
+T = TypeVar("T")
 
 # Token counts kept per process: retrieved sentences come back often, and every count not kept
 # is a request that waits behind the server's current answer.
@@ -110,7 +114,7 @@ class ServerChatModel:
             return ServiceUnavailable(f"{where} broke off ({type(exc).__name__}: {str(exc)[:160]})")
         return KabarError(f"{where}: unexpected {type(exc).__name__}: {str(exc)[:160]}")
 
-    def _guarded(self, call: Callable[[], int]) -> int:
+    def _guarded(self, call: Callable[[], T]) -> T:
         import httpx
         import openai
 
@@ -143,13 +147,23 @@ class ServerChatModel:
                 "`--interrupt_requests False` so that several kabar processes can share it"
             )
 
-    def complete(self, messages: list, max_tokens: int, stop: list[str]) -> str:
-        """The whole reply to `messages`, at most `max_tokens` long, cut at the first `stop` string."""
+    def complete(self, messages: list, max_tokens: int, stop: list[str], avoid: str = "") -> str:
+        """The whole reply to `messages`, at most `max_tokens` long, cut at the first `stop` string.
+
+        With `avoid`, the reply may not begin with the first token of that text; "" when the server
+        cannot tell that token (no tokenize endpoint).
+        """
         import httpx
         import openai
 
+        options = {}
+        if avoid.strip():
+            tokens = self._guarded(lambda: self._token_ids(avoid.strip()))
+            if not tokens:
+                return ""
+            options["logit_bias"] = {str(tokens[0]): BANNED_LOGIT_BIAS}
         try:
-            return "".join(str(c.content) for c in self._model(max_tokens).stream(messages, stop=stop))
+            return "".join(str(c.content) for c in self._model(max_tokens).stream(messages, stop=stop, **options))
         except (httpx.HTTPError, openai.APIError) as exc:
             raise self._failure(exc) from None
 
@@ -183,15 +197,22 @@ class ServerChatModel:
         return count
 
     def _tokenize(self, text: str) -> int:
+        tokens = self._token_ids(text)
+        # Same count as rag.llm.ChatModel: the server adds no BOS for models that don't ask for one.
+        return estimate_tokens(text) if tokens is None else len(tokens)
+
+    def _token_ids(self, text: str) -> list[int] | None:
+        """The server's token ids of `text`, or None when it has no tokenize endpoint."""
+        if self._tokenize_endpoint is False:
+            return None
         resp = self._http.post(f"{self.root}/extras/tokenize",
                                json={"input": text, "model": self.settings.server_model})
         if resp.status_code == 404:  # not llama_cpp.server (e.g. another OpenAI-compatible server)
             self._tokenize_endpoint = False
-            return estimate_tokens(text)
+            return None
         resp.raise_for_status()
         self._tokenize_endpoint = True
-        # Same count as rag.llm.ChatModel: the server adds no BOS for models that don't ask for one.
-        return len(resp.json()["tokens"])
+        return list(resp.json()["tokens"])
 
     def count_tokens_many(self, texts: list[str]) -> list[int]:
         """Counts of `texts`, the uncached ones requested at once (each request waits for the server's turn)."""

@@ -286,6 +286,21 @@ def test_english_question_is_translated_through_the_llm_server(llama, client_env
     assert text and "\n" not in text and "Tianjin" in text and text != "When does the SCO summit in Tianjin end?"
 
 
+@pytest.mark.e2e
+def test_server_second_attempt_does_not_start_with_the_avoided_token(llama, client_env):
+    from langchain_core.messages import HumanMessage
+
+    from rag.llm_server import ServerChatModel
+
+    settings = load_settings()
+    model = ServerChatModel(settings_with(settings, llm={"mode": "server",
+                                                         "server_url": client_env["KABAR_LLM__SERVER_URL"]}).llm)
+    messages = [HumanMessage("Reply with exactly: Yes")]
+    plain = model.complete(messages, 4, [])
+    steered = model.complete(messages, 4, [], avoid=plain)
+    assert steered.strip() and model._token_ids(steered.strip())[0] != model._token_ids(plain.strip())[0]
+
+
 def _start_chat(data: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     full = {**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT), "ANONYMIZED_TELEMETRY": "False"}
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "--data-dir", str(data), "chat"], cwd=PROJECT_ROOT,

@@ -1,0 +1,77 @@
+"""An answer withheld as not grounded gets one more generation that may not start the same way."""
+
+from rag.answer import UNGROUNDED, Pipeline
+from rag.config import load_settings
+from rag.evidence import Evidence
+from rag.prompting import Prompts
+from rag.retrieve import Hit
+
+EXCERPT = ("Demikian hasil nota kesepahaman antara Presiden Direktur Sinopec Southwest Petroleum Biro "
+           "Yue Shao Dong dan Direktur Utama PT Indelberg Indonesia Utaryo Suwanto di Chengdu.")
+QUESTION = "Presiden Direktur perusahaan apakah Yue Shao Dong?"
+
+
+class ScriptedModel:
+    """Streams `first`; a second request (with `avoid`) gets `second`."""
+
+    def __init__(self, first: str, second: str):
+        self.first, self.second, self.avoided = first, second, []
+
+    def stream(self, messages: list):
+        yield self.first
+
+    def complete(self, messages: list, max_tokens: int, stop: list[str], avoid: str = "") -> str:
+        self.avoided.append(avoid)
+        return self.second
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        return [self.count_tokens(t) for t in texts]
+
+    def count_tokens_deferred(self, text: str):
+        return lambda: self.count_tokens(text)
+
+
+def _evidence() -> list[Evidence]:
+    return [Evidence(1, Hit("d#1", EXCERPT, {"source": "d", "title": "Minyak"}, 1.0), EXCERPT)]
+
+
+def _attempt(model: ScriptedModel, retry: bool = True):
+    settings = load_settings(None, answer={"retry_ungrounded": retry})
+    pipe = Pipeline(settings, None, None, model, Prompts())
+    first = pipe._finish(QUESTION, "id", model.first, _evidence())
+    assert first.abstained and first.reason.startswith(UNGROUNDED)  # it only restates the question
+    return pipe._second_attempt(QUESTION, "id", [], first, _evidence(), "")
+
+
+def test_a_restated_question_gets_a_second_answer_that_may_not_start_the_same_way():
+    model = ScriptedModel("Yue Shao Dong [1].", "Sinopec Southwest Petroleum Biro [1].")
+    answer = _attempt(model)
+    assert model.avoided == ["Yue Shao Dong [1]."]
+    assert not answer.abstained and "Sinopec Southwest Petroleum Biro" in answer.text
+    assert [c.source for c in answer.citations] == ["d"]
+
+
+def test_a_second_answer_that_fails_the_checks_keeps_the_first_withheld():
+    model = ScriptedModel("Yue Shao Dong [1].", "PT Pertamina [1].")  # not in the evidence
+    answer = _attempt(model)
+    assert answer.abstained and answer.reason.startswith(UNGROUNDED) and answer.citations == []
+
+
+def test_the_real_model_does_not_start_with_the_avoided_token(pipeline):
+    from langchain_core.messages import HumanMessage
+
+    model = pipeline.model
+    messages = [HumanMessage("Reply with exactly: Yes")]
+    plain = model.complete(messages, 4, [])
+    steered = model.complete(messages, 4, [], avoid=plain)
+    first = model.llama.tokenize(plain.strip().encode(), add_bos=False, special=False)[0]
+    assert steered.strip() and model.llama.tokenize(steered.strip().encode(), add_bos=False, special=False)[0] != first
+
+
+def test_the_first_answer_in_other_words_is_no_second_answer():
+    model = ScriptedModel("Yue Shao Dong [1].", "Ya, Yue Shao Dong adalah Presiden Direktur Sinopec [1].")
+    answer = _attempt(model)
+    assert answer.abstained and answer.citations == []
