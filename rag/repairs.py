@@ -39,20 +39,27 @@ def drop_invented_years(answer: str, evidence_text: str) -> str:
     return _DATE_WITH_YEAR.sub(lambda m: m.group(0) if m.group(2) in vocabulary else m.group(1), answer)
 
 
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({MONTH_ALTERNATION})\b(?!\s+\d)", re.IGNORECASE)
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({MONTH_ALTERNATION})\b(?:\s+(\d{{4}})\b)?(?!\s*\d)", re.IGNORECASE)
 _WEEKDAYS = "Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu"
 
 
 def date_as_written(answer: str, evidence_text: str) -> str:
-    """"9 September" → "Jumat (9/9)" when the sources date it that way and give no year.
+    """"9 September" (or "9 September 2005") → "Jumat (9/9)" when the sources date it only that way.
 
     Indonesian news dates events by weekday and day/month ("Jumat (9/9)"); a small model
-    rewrites that as "9 September". The source's own form is what it said, and is kept.
+    rewrites that as "9 September" and often adds a year taken from elsewhere in the text. The
+    source's own form is what it said, and is kept; a year the sources write with that very date
+    ("9 September 2005", "9/9/2005") stays.
     """
     def written(m: re.Match) -> str:
-        day, month = int(m.group(1)), MONTHS[m.group(2).lower()]
+        day, month, year = int(m.group(1)), MONTHS[m.group(2).lower()], m.group(3)
         found = re.search(rf"(?:\b(?:{_WEEKDAYS})\s*)?\(\s*0?{day}/0?{month}\s*\)", evidence_text)
-        return found.group(0) if found else m.group(0)
+        if not found:
+            return m.group(0)
+        if year and re.search(rf"\b0?{day}\s*(?:/\s*0?{month}\s*/|\s(?:{MONTH_ALTERNATION})\s)\s*{year}\b",
+                              evidence_text, re.IGNORECASE):
+            return m.group(0)  # the sources date it with this year too
+        return found.group(0)
 
     return _DAY_MONTH.sub(written, answer)
 

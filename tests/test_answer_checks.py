@@ -108,7 +108,10 @@ def test_a_day_month_date_is_written_as_the_source_wrote_it():
 
     ev = "Mubarak dinyatakan menang oleh Ketua KPU, Jumat (9/9) malam waktu Cairo."
     assert date_as_written("9 September [1].", ev) == "Jumat (9/9) [1]."
-    assert date_as_written("9 September 2005", ev) == "9 September 2005"  # a dated answer is left alone
+    # a year from elsewhere in the text is not what the source says of this date
+    assert date_as_written("9 September 2005", ev) == "Jumat (9/9)"
+    assert date_as_written("9 September 2005", ev + " Hasil pemilu 9 September 2005 diumumkan.") == "9 September 2005"
+    assert date_as_written("9 September 2005", "Pemilu Jumat (9/9/2005) dan (9/9) malam.") == "9 September 2005"
     assert date_as_written("10 September", ev) == "10 September"  # not the source's date
     # "(9/9)" dates the answer for the grounding check too
     assert grounding("9 September", "Kapan Mubarak dinyatakan menang?", ev, "id") == (1.0, True)
