@@ -97,6 +97,9 @@ def snap_to_evidence(answer: str, evidence_texts: list[str]) -> str | None:
 _CLAUSE_SPLIT = re.compile(r"\s*(?:[;:]|,\s+(?:sedangkan|sementara|namun|tetapi|dan|while|but|whereas)\b|"
                            r"\s(?:sedangkan|sementara|whereas)\b)\s*", re.IGNORECASE)
 _NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|bin|van|de|al))*")
+# A number with what it counts: "80 tahun", "600 juta dollar AS", "1.200 warga".
+_NUMBER_WITH_UNIT = re.compile(r"(?<![\w/(])(\d[\d.,]*)(?![\w/])(?:\s+(?:ribu|juta|miliar|triliun)\b)?"
+                               r"(?:\s+(?!dan\b|di\b|yang\b|pada\b|ke\b|dari\b)[a-z]\w*(?:\s+[A-Z]{2,3}\b)?)?")
 _NOT_NAMES = set(MONTHS) | {"senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu", "monday", "tuesday",
                             "wednesday", "thursday", "friday", "saturday", "sunday"}
 
@@ -108,15 +111,15 @@ def _clause_score(terms: set[str], clause: str) -> float:
 
 
 def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]) -> str | None:
-    """A better short answer when the model took a name from the wrong clause, else None.
+    """A better short answer when the model took a name or number from the wrong clause, else None.
 
     Small models often copy the first name of a sentence ("di Tianjin …, sedangkan … di Beijing").
     When the clause that matches the question best does not hold the answer, and holds exactly one
-    name of the asked kind that the question does not already name, that name is the answer.
-    Only short answers to who/where questions are repaired.
+    name (for who/where questions) or number (how many/much) that the question does not already
+    name, that one is the answer. Only short answers are repaired.
     """
     kind = expected_kind(question)
-    if kind not in ("name", "place") or len(answer.split()) > 6:
+    if kind not in ("name", "place", "number") or len(answer.split()) > 6:
         return None
     terms = question_terms(question, "id")
     clauses = [c for text in evidence_texts for c in _CLAUSE_SPLIT.split(text) if c.strip()]
@@ -132,6 +135,13 @@ def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]
         return None
     asked = evidence_terms(question)
     candidates = []
+    if kind == "number":
+        for m in _NUMBER_WITH_UNIT.finditer(clauses[best]):
+            if m.group(1).strip(".,") in asked or not any(ch.isdigit() for ch in m.group(1)):
+                continue
+            candidates.append(m.group(0).strip(" ,."))
+        unique = list(dict.fromkeys(candidates))
+        return unique[0] if len(unique) == 1 else None
     for m in _NAME_RUN.finditer(clauses[best]):
         run = m.group(0).strip()
         run_terms = salient_terms(run)

@@ -61,6 +61,19 @@ def test_repair_span_takes_the_name_from_the_clause_that_matches_the_question():
     assert repair_span("Sergei Shoigu", "Siapa yang memimpin delegasi China?", "id", ev2) is None
 
 
+def test_repair_span_takes_the_number_from_the_clause_that_matches_the_question():
+    from rag.repairs import repair_span
+
+    ev = ["Pabrik itu memproduksi 927.000 ton per tahun; penghasilan devisa pabrik aromatik itu "
+          "mencapai 600 juta dollar AS per tahun."]
+    q = "Berapa penghasilan devisa pabrik aromatik per tahun?"
+    assert repair_span("927.000 ton per tahun", q, "id", ev) == "600 juta dollar AS"
+    assert repair_span("600 juta dollar AS", q, "id", ev) is None  # already from the right clause
+    # two numbers in the best clause: no guess
+    ev2 = ["Penghasilan devisa pabrik aromatik 600 juta dollar AS dan 20 juta euro; produksinya 927.000 ton."]
+    assert repair_span("927.000 ton", q, "id", ev2) is None
+
+
 def test_a_name_after_the_questions_title_is_new():
     # The model repeats the asked title and adds the name: the name is the answer, not a restatement.
     q = "Siapakah Kepala Pertamina Unit Pemasaran IV Depo BBM Maos Cilacap?"
