@@ -16,6 +16,7 @@ from rag.answer_checks import (
     expected_kind,
     grounding,
     has_kind,
+    names_container,
     question_coverage,
 )
 from rag.citations import attribute, parse_markers, render, strip_markers
@@ -43,7 +44,6 @@ from rag.roles import check_role
 from rag.store import Store, open_store
 from rag.text import (
     MONTH_NAMES,
-    contains_phrase,
     content_words,
     evidence_terms,
     fold,
@@ -322,8 +322,7 @@ class Pipeline:
         → "Yue Shao Dong") usually has the right answer as its next choice.
         """
         raw = self.model.complete(messages, self.settings.llm.max_tokens, [], avoid=first.raw).strip()
-        # The same answer in other words ("Alaska" → "Di Alaska, Amerika Serikat") is no new answer.
-        if not raw or contains_phrase(raw, first.raw):
+        if not raw:
             return first
         # No span repair: picking a name from another clause on top of a second guess stacks two guesses.
         second = self._finish(question, lang, raw, evidence, translation, repair_spans=False)
@@ -348,6 +347,8 @@ class Pipeline:
             return "a number or date of the answer is not in the sources"
         if names < self.settings.answer.min_grounding:
             return f"{UNGROUNDED} ({names:.2f})"
+        if names_container(body, question, self._shown(evidence)):
+            return "the answer names only what contains the place asked about"
         retrieved = " ".join(f"{e.hit.metadata.get('title', '')} {e.hit.text}" for e in evidence)
         coverage = question_coverage(question, lang, retrieved)
         if translation:

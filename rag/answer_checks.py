@@ -144,6 +144,31 @@ def question_coverage(question: str, lang: str, text: str) -> float:
     return _found(terms, _with_english_names(text, lang)) / len(terms) if terms else 1.0
 
 
+# "kota mana di Alaska", "which city in Alaska", "where in Alaska": the answer lies inside that place.
+_INSIDE = re.compile(r"\b(?i:mana(?:kah)?\s+di|which\s+\w+\s+in|what\s+\w+\s+in|where\s+in)\s+"
+                     r"((?:[A-Z][\w'’-]*\s*)+)")
+
+
+def names_container(answer: str, question: str, evidence_text: str) -> bool:
+    """Whether an answer to "where in P" only names what contains P ("Alaska, Amerika Serikat").
+
+    News writes a place with what contains it after a comma ("Alaska, Amerika Serikat", "Toronto,
+    Kanada"); an answer whose every new name stands there after P says nothing about where in P.
+    """
+    asked = _INSIDE.search(question)
+    fresh, _ = new_terms(re.sub(r"\[\d+\]", " ", answer), question)
+    if not asked or not fresh:
+        return False
+    words = asked.group(1).split()
+    for n in range(len(words), 0, -1):  # the run may go on past the place ("di Alaska Trump dan …")
+        place = re.escape(" ".join(words[:n]))
+        after = re.findall(rf"\b{place}\s*,\s*((?:[A-Z][\w'’-]*\s*)+)", evidence_text)
+        if after:
+            container = set().union(*(evidence_terms(f"{a} {english_names(a)}") for a in after))
+            return fresh <= container
+    return False
+
+
 def about_question(question: str, lang: str, text: str) -> bool:
     """Whether a cited passage shares at least one key term with the question.
 

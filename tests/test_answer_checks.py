@@ -251,3 +251,15 @@ def test_people_are_counted_with_the_sources_noun():
     # The source's own "orang", or two different nouns after that number: left alone.
     assert count_noun_as_written("11 orang [1].", "11 orang tewas dan 11 warga hilang") == "11 orang [1]."
     assert count_noun_as_written("5 orang [1].", "5 warga dan 5 polisi") == "5 orang [1]."
+
+
+def test_an_answer_to_where_in_a_place_that_names_only_its_container_is_withheld():
+    from rag.answer_checks import names_container
+
+    ev = "Peskov tidak menjawab soal pertemuan lanjutan Trump dan Putin pasca pertemuan di Alaska, Amerika Serikat."
+    q = "Di kota mana di Alaska Trump dan Putin bertemu?"
+    assert names_container("Di Alaska, Amerika Serikat [1].", q, ev)
+    assert not names_container("Anchorage [1].", q, ev)  # a place inside (grounding judges it)
+    assert names_container("In Alaska, United States.", "Which city in Alaska did they meet in?", ev)
+    # asking what contains the place is another question
+    assert not names_container("Amerika Serikat [1].", "Di negara mana Alaska berada?", ev)

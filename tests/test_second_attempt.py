@@ -69,9 +69,3 @@ def test_the_real_model_does_not_start_with_the_avoided_token(pipeline):
     steered = model.complete(messages, 4, [], avoid=plain)
     first = model.llama.tokenize(plain.strip().encode(), add_bos=False, special=False)[0]
     assert steered.strip() and model.llama.tokenize(steered.strip().encode(), add_bos=False, special=False)[0] != first
-
-
-def test_the_first_answer_in_other_words_is_no_second_answer():
-    model = ScriptedModel("Yue Shao Dong [1].", "Ya, Yue Shao Dong adalah Presiden Direktur Sinopec [1].")
-    answer = _attempt(model)
-    assert answer.abstained and answer.citations == []
