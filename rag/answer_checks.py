@@ -20,9 +20,9 @@ from rag.text import (
 
 # What kind of answer a question asks for, by its question words (folded, whole words).
 _EXPECTS = [
-    ("time", re.compile(r"\b(kapan|kapankah|tanggal berapa|tahun berapa|bulan apa|hari apa|sejak kapan|"
-                        r"sampai kapan|when|what date|which date|what year|which year|what day|which day|"
-                        r"what month|which month)\b")),
+    ("time", re.compile(r"\b(kapan|kapankah|tanggal berapa(kah)?|tahun berapa(kah)?|bulan apa(kah)?|hari apa(kah)?|"
+                        r"sejak kapan|sampai kapan|when|what date|which date|what year|which year|what day|"
+                        r"which day|what month|which month)\b")),
     ("number", re.compile(r"\b(berapa|berapakah|how many|how much|how long|how old)\b")),
     ("name", re.compile(r"\b(siapa|siapakah|who|whom|whose)\b")),
     ("place", re.compile(r"\b(di ?mana|ke ?mana|kota mana|kota apa|negara mana|negara apa|where|"

@@ -159,6 +159,10 @@ class ServerChatModel:
         options = {}
         if avoid.strip():
             tokens = self._guarded(lambda: self._token_ids(avoid.strip()))
+            # The server's tokenizer adds the model's BOS token, if it has one (the empty text is just that).
+            lead = self._guarded(lambda: self._token_ids("")) or []
+            if tokens and tokens[:len(lead)] == lead:
+                tokens = tokens[len(lead):]
             if not tokens:
                 return ""
             options["logit_bias"] = {str(tokens[0]): BANNED_LOGIT_BIAS}

@@ -136,7 +136,11 @@ def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]
     asked = evidence_terms(question)
     candidates = []
     if kind == "number":
+        if _DAY_MONTH.search(answer):
+            return None  # a date, not a count
         for m in _NUMBER_WITH_UNIT.finditer(clauses[best]):
+            if _DAY_MONTH.match(clauses[best], m.start()):
+                continue
             if m.group(1).strip(".,") in asked or not any(ch.isdigit() for ch in m.group(1)):
                 continue
             candidates.append(m.group(0).strip(" ,."))

@@ -72,6 +72,10 @@ def test_repair_span_takes_the_number_from_the_clause_that_matches_the_question(
     # two numbers in the best clause: no guess
     ev2 = ["Penghasilan devisa pabrik aromatik 600 juta dollar AS dan 20 juta euro; produksinya 927.000 ton."]
     assert repair_span("927.000 ton", q, "id", ev2) is None
+    # a date is not a count: "19 Agustus" is not cut to "19"
+    ev3 = ["Terakhir, Than Shwe terlihat pada 19 Agustus lalu, saat ia menerima Ali Alatas."]
+    assert repair_span("19 Agustus", "Berapa kali Than Shwe terlihat saat menerima Ali Alatas?", "id", ev3) is None
+    assert expected_kind("Pada tanggal berapakah Than Shwe terlihat?") == "time"
 
 
 def test_a_name_after_the_questions_title_is_new():
