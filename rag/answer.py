@@ -262,9 +262,10 @@ class Pipeline:
             q = embedder.embed_query(query)
             return [sum(a * b for a, b in zip(q, v, strict=True)) for v in embedder.embed_passages_cached(sentences)]
 
-        return select_evidence(f"{question} {translation}".strip(), hits, self.settings.retrieval.evidence_tokens,
-                               count, similarity, self.settings.retrieval.evidence_dense_weight,
-                               self.settings.retrieval.evidence_min_relative)
+        r = self.settings.retrieval
+        return select_evidence(f"{question} {translation}".strip(), hits, r.evidence_tokens, count, similarity,
+                               r.evidence_dense_weight_en if lang == "en" else r.evidence_dense_weight,
+                               r.evidence_min_relative)
 
     def ask(self, question: str, conversation: Conversation | None = None,
             on_token: Callable[[str], None] | None = None) -> Answer:

@@ -86,6 +86,7 @@ class RetrievalSettings(_Section):
     bm25_weight_en: float = Field(0.5, ge=0)
     evidence_tokens: int = Field(160, ge=20)
     evidence_dense_weight: float = Field(1.0, ge=0)
+    evidence_dense_weight_en: float = Field(2.0, ge=0)
     evidence_min_relative: float = Field(0.4, ge=0, le=1)
     translate_questions: bool = True
     translation_max_tokens: int = Field(48, ge=4)

@@ -69,3 +69,21 @@ def test_the_real_model_does_not_start_with_the_avoided_token(pipeline):
     steered = model.complete(messages, 4, [], avoid=plain)
     first = model.llama.tokenize(plain.strip().encode(), add_bos=False, special=False)[0]
     assert steered.strip() and model.llama.tokenize(steered.strip().encode(), add_bos=False, special=False)[0] != first
+
+
+def test_english_questions_weigh_sentence_meaning_more_when_choosing_evidence(monkeypatch):
+    import rag.answer
+
+    class Retriever:
+        embedder = None
+
+        def search(self, query, lang, translation=""):
+            return [Hit("d#1", EXCERPT, {"source": "d"}, 1.0)]
+
+    seen = []
+    monkeypatch.setattr(rag.answer, "select_evidence", lambda *args: seen.append(args[5]) or [])
+    settings = load_settings(None, retrieval={"evidence_dense_weight": 1.0, "evidence_dense_weight_en": 2.5})
+    pipe = Pipeline(settings, None, Retriever(), None, Prompts())
+    pipe.retrieve("Which company does Yue Shao Dong lead?", "en")
+    pipe.retrieve(QUESTION, "id")
+    assert seen == [2.5, 1.0]
