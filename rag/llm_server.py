@@ -58,6 +58,7 @@ class ServerChatModel:
         self._counts: OrderedDict[str, int] = OrderedDict()
         self._counts_lock = threading.Lock()
         self._tokenize_endpoint: bool | None = None  # unknown until the first count
+        self._lead: list[int] | None = None  # what the server's tokenizer puts before any text
         self._pool = ThreadPoolExecutor(thread_name_prefix="kabar-tokenize")
 
         def model(max_tokens: int) -> ChatOpenAI:
@@ -159,8 +160,10 @@ class ServerChatModel:
         options = {}
         if avoid.strip():
             tokens = self._guarded(lambda: self._token_ids(avoid.strip()))
-            # The server's tokenizer adds the model's BOS token, if it has one (the empty text is just that).
-            lead = self._guarded(lambda: self._token_ids("")) or []
+            if self._lead is None:
+                # The server's tokenizer adds the model's BOS token, if it has one (the empty text is just that).
+                self._lead = self._guarded(lambda: self._token_ids("")) or []
+            lead = self._lead
             if tokens and tokens[:len(lead)] == lead:
                 tokens = tokens[len(lead):]
             if not tokens:

@@ -134,24 +134,20 @@ def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]
     if not answer_terms or (holding and holding[0] >= best_score):
         return None
     asked = evidence_terms(question)
+    clause = clauses[best]
     candidates = []
     if kind == "number":
         if _DAY_MONTH.search(answer):
             return None  # a date, not a count
-        for m in _NUMBER_WITH_UNIT.finditer(clauses[best]):
-            if _DAY_MONTH.match(clauses[best], m.start()):
-                continue
-            if m.group(1).strip(".,") in asked or not any(ch.isdigit() for ch in m.group(1)):
-                continue
-            candidates.append(m.group(0).strip(" ,."))
-        unique = list(dict.fromkeys(candidates))
-        return unique[0] if len(unique) == 1 else None
-    for m in _NAME_RUN.finditer(clauses[best]):
-        run = m.group(0).strip()
-        run_terms = salient_terms(run)
-        if m.start() == 0 or not run_terms or run_terms & asked or fold(run) in _NOT_NAMES:
-            continue
-        candidates.append(run)
+        for m in _NUMBER_WITH_UNIT.finditer(clause):
+            if not _DAY_MONTH.match(clause, m.start()) and m.group(1).strip(".,") not in asked:
+                candidates.append(m.group(0).strip(" ,."))
+    else:
+        for m in _NAME_RUN.finditer(clause):
+            run = m.group(0).strip()
+            run_terms = salient_terms(run)
+            if m.start() > 0 and run_terms and not run_terms & asked and fold(run) not in _NOT_NAMES:
+                candidates.append(run)
     unique = list(dict.fromkeys(candidates))
     return unique[0] if len(unique) == 1 else None
 
