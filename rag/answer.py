@@ -343,12 +343,13 @@ class Pipeline:
         kind = expected_kind(question)
         if kind and not has_kind(body, kind):
             return f"no {kind} in the answer"
-        names, numbers_ok = grounding(body, question, self._shown(evidence), lang)
+        shown = self._shown(evidence)
+        names, numbers_ok = grounding(body, question, shown, lang)
         if not numbers_ok:
             return "a number or date of the answer is not in the sources"
         if names < self.settings.answer.min_grounding:
             return f"{UNGROUNDED} ({names:.2f})"
-        if names_container(body, question, self._shown(evidence)):
+        if names_container(body, question, shown):
             return "the answer names only what contains the place asked about"
         retrieved = " ".join(f"{e.hit.metadata.get('title', '')} {e.hit.text}" for e in evidence)
         coverage = question_coverage(question, lang, retrieved)

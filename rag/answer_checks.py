@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from rag.citations import strip_markers
 from rag.places import english_names
 from rag.text import (
     MONTHS,
@@ -156,7 +157,7 @@ def names_container(answer: str, question: str, evidence_text: str) -> bool:
     Kanada"); an answer whose every new name stands there after P says nothing about where in P.
     """
     asked = _INSIDE.search(question)
-    fresh, _ = new_terms(re.sub(r"\[\d+\]", " ", answer), question)
+    fresh, _ = new_terms(strip_markers(answer), question)
     if not asked or not fresh:
         return False
     words = asked.group(1).split()
