@@ -351,7 +351,10 @@ class Pipeline:
             return f"{UNGROUNDED} ({names:.2f})"
         if names_container(body, question, shown):
             return "the answer names only what contains the place asked about"
-        retrieved = " ".join(f"{e.hit.metadata.get('title', '')} {e.hit.text}" for e in evidence)
+        # An excerpt is part of a story: its title and first sentence say what the excerpt is about
+        # ("the event" of an excerpt is the parade in Beijing that its story's first sentence names).
+        retrieved = " ".join(f"{e.hit.metadata.get('title', '')} {e.hit.metadata.get('lede', '')} {e.hit.text}"
+                             for e in evidence)
         coverage = question_coverage(question, lang, retrieved)
         if translation:
             # An English question's terms are mostly paraphrased in the articles; its translation's are not.

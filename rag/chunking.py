@@ -58,6 +58,7 @@ def chunk_document(doc: Document, splitter: RecursiveCharacterTextSplitter, min_
             "outlet": doc.outlet,
             "date": doc.date,
             "byline": doc.byline,
+            "lede": doc.lede,
             "url": doc.url,
             "origin": doc.origin,
             "fingerprint": fingerprint,

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from rag.cleaning import clean_news
+from rag.text import split_sentences
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Document:
     fingerprint: str  # hash of the raw content and the cleaning result: unchanged input, same value
     url: str = ""
     byline: str = ""  # who wrote or edited it, as the page says ("Editor: Mentari DP")
+    lede: str = ""  # its first sentence (the answer checks read it with every chunk)
 
 
 @dataclass
@@ -89,9 +91,20 @@ def _markdown_to_text(md: str) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
+# Longest lede kept (characters): a news story's first sentence is rarely longer.
+_LEDE_CHARS = 320
+
+
+def lede(text: str) -> str:
+    """The first sentence of a story (at most `_LEDE_CHARS` characters)."""
+    first = split_sentences(text.lstrip().split("\n", 1)[0]) if text.strip() else []
+    return first[0][:_LEDE_CHARS] if first else ""
+
+
 def _from_text(doc_id: str, path: Path, raw: str, title: str = "", url: str = "", date: str = "") -> Document:
     outlet = urlparse(url).hostname.removeprefix("www.") if url and urlparse(url).hostname else ""
     clean = clean_news(raw, title=title, outlet=outlet, date=date)
+    first = lede(clean.text)
     return Document(
         doc_id=doc_id,
         text=clean.text,
@@ -100,9 +113,11 @@ def _from_text(doc_id: str, path: Path, raw: str, title: str = "", url: str = ""
         date=clean.date,
         origin=str(path),
         # A byline joins the hash only when there is one, so documents without one keep their fingerprint.
-        fingerprint=_hash(raw, clean.text, clean.title, clean.outlet, clean.date, *filter(None, [clean.byline])),
+        fingerprint=_hash(raw, clean.text, clean.title, clean.outlet, clean.date, *filter(None, [clean.byline]),
+                          first),
         url=url,
         byline=clean.byline,
+        lede=first,
     )
 
 

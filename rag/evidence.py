@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.retrieve import Hit
-from rag.text import content_words, fold, split_sentences
+from rag.text import acronyms, content_words, fold, split_sentences
 
 # A sentence's own match with the question counts this much more than its chunk's retrieval rank.
 _RANK_PRIOR = 1.0
@@ -29,7 +29,7 @@ class Evidence:
 
 
 def _sentence_score(question_terms: set[str], sentence: str, names: set[str]) -> float:
-    terms = set(content_words(sentence))
+    terms = set(content_words(sentence)) | acronyms(sentence)
     overlap = question_terms & terms
     # Names and numbers pin down the event; shared generic words say less.
     return sum(2.0 if (t in names or t.isdigit()) else 1.0 for t in overlap)
@@ -40,14 +40,16 @@ def select_evidence(question: str, hits: list[Hit], budget: int, count_tokens: C
                     min_relative: float = 0.0) -> list[Evidence]:
     """Per retrieved chunk, keep the sentences that match the question best, within `budget` tokens.
 
-    A sentence scores by the question words it shares (names and numbers count double), its
+    A sentence scores by the question words it shares (names, acronyms and numbers count double), its
     chunk's rank and, with `similarity`, its embedding similarity to the question (which also
     works across languages). A chunk whose best sentence scores below `min_relative` times the best
     sentence's is dropped; every other chunk keeps at least its best sentence; sentences are shown in
     their original order.
     """
-    q_terms = set(content_words(question))
-    names = {fold(w) for w in question.split() if w[:1].isupper()}
+    # A body named in full on one side and by its initials on the other still matches ("SCO").
+    q_acronyms = acronyms(question)
+    q_terms = set(content_words(question)) | q_acronyms
+    names = {fold(w) for w in question.split() if w[:1].isupper()} | q_acronyms
     scored: list[tuple[float, int, int, str, int]] = []  # (score, hit index, sentence index, text, tokens)
     per_hit: list[list[str]] = []
     for hit in hits:

@@ -132,6 +132,35 @@ def new_terms(answer: str, question: str) -> tuple[set[str], set[str]]:
     return salient_terms(answer) - asked - old, old
 
 
+# A name's words joined by these keep their place in its acronym ("Badan Pusat Statistik" → "bps",
+# "Komisi Pemberantasan Korupsi" → "kpk", "Pengembangan dan Penelitian" → "pp").
+_ACRONYM_GLUE = {"dan", "dari", "untuk", "of", "the", "and", "for", "&"}
+_NAME_WORDS = re.compile(r"[A-Z][\w'’-]*|\w+|[^\w\s]")
+_ACRONYM_MIN, _ACRONYM_MAX = 3, 8
+
+
+def acronyms(text: str) -> set[str]:
+    """Folded acronyms of the multi-word names in `text` ("Shanghai Cooperation Organisation" → "sco").
+
+    News names a body in full in one sentence and by its initials in the next ("SCO", "KPK"); a
+    question may use either. Every run of two or more capitalised words gives the initials of each
+    of its sub-runs; short ones (under three letters) are left out, as they match too much by chance.
+    """
+    found: set[str] = set()
+    run: list[str] = []
+    for token in [*_NAME_WORDS.findall(text), "."]:
+        if token[:1].isupper() and not token.isupper():  # "SCO" itself is no word of a name
+            run.append(token)
+            continue
+        if token in _ACRONYM_GLUE and run:
+            continue
+        for i in range(len(run)):
+            for j in range(i + _ACRONYM_MIN, min(len(run), i + _ACRONYM_MAX) + 1):
+                found.add("".join(w[0] for w in run[i:j]).lower())
+        run = []
+    return found
+
+
 # Words that open a place's name: in "PT Mutiara Indopearl Pulau Makassar" a second name starts there.
 _PLACE_HEADS = {"pulau", "provinsi", "kabupaten", "kota", "kecamatan", "desa", "kelurahan", "jalan", "jl",
                 "wilayah", "daerah", "selat", "teluk", "gunung", "sungai", "danau"}

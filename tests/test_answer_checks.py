@@ -267,3 +267,48 @@ def test_an_answer_to_where_in_a_place_that_names_only_its_container_is_withheld
     assert names_container("In Alaska, United States.", "Which city in Alaska did they meet in?", ev)
     # asking what contains the place is another question
     assert not names_container("Amerika Serikat [1].", "Di negara mana Alaska berada?", ev)
+
+
+def test_acronyms_of_multi_word_names():
+    from rag.text import acronyms
+
+    assert "sco" in acronyms("Kerja Sama Shanghai (Shanghai Cooperation Organisation/SCO) serta")
+    assert {"bps", "ktt"} <= acronyms("Data Badan Pusat Statistik. Konferensi Tingkat Tinggi di Tianjin")
+    assert "kpk" in acronyms("Komisi Pemberantasan Korupsi")
+    assert acronyms("SCO didirikan pada 2001 oleh China dan Rusia.") == set()  # no run of capitalised words
+    assert not {"ss", "sc"} & acronyms("Shanghai Cooperation")  # two letters match too much by chance
+
+
+def test_evidence_matches_a_body_named_by_its_initials():
+    from rag.evidence import select_evidence
+    from rag.retrieve import Hit
+
+    hits = [Hit("a", "Putin akan hadir di Tianjin bulan depan.", {}, 1.0),
+            Hit("b", "SCO didirikan pada tahun 2001 sebagai organisasi keamanan.", {}, 0.5)]
+    count = lambda t: len(t) // 4  # noqa: E731
+    # Without the acronym, the second chunk shares only "tahun" and is left out as barely matching.
+    shown = select_evidence("Tahun berapa Shanghai Cooperation Organisation didirikan Putin?", hits, 200, count,
+                            min_relative=0.9)
+    assert [e.hit.chunk_id for e in shown] == ["b"]
+
+
+def test_the_coverage_check_reads_an_excerpt_with_its_story_s_first_sentence():
+    from rag.answer import Pipeline
+    from rag.config import load_settings
+    from rag.evidence import Evidence
+    from rag.prompting import Prompts
+    from rag.retrieve import Hit
+
+    excerpt = "Parade di Surabaya itu dikenal sebagai Festival Cahaya."
+    question = "What is the Surabaya lantern parade for Sukarno's birthday in June also known as?"
+    lede = "Warga Surabaya menggelar parade lampion untuk memperingati hari lahir Sukarno pada 6 Juni."
+    pipe = Pipeline(load_settings(None), None, None, None, Prompts())
+
+    def answer(meta: dict):
+        return pipe._finish(question, "en", "Festival Cahaya [1].",
+                            [Evidence(1, Hit("d#1", excerpt, {"source": "d", **meta}, 1.0), excerpt)])
+
+    alone = answer({})
+    assert alone.abstained and alone.reason.startswith("question not covered")
+    in_story = answer({"lede": lede})
+    assert not in_story.abstained and "Festival Cahaya" in in_story.text

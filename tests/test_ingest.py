@@ -25,6 +25,11 @@ def test_reingest_is_idempotent_and_changes_replace_chunks(tmp_settings, tmp_pat
     ids_before = {c.chunk_id for c in store.iter_chunks()}
     assert len(ids_before) == first.added
 
+    # Every chunk carries its story's first sentence (the answer checks read it with the chunk).
+    ledes = {c.metadata["lede"] for c in store.iter_chunks() if c.metadata["source"].startswith("000_")}
+    assert ledes == {"Jakarta — Presiden Rusia, Vladimir Putin, akan mengunjungi China untuk memperingati "
+                     "kemenangan China atas Jepang di Perang Dunia II."}
+
     again = ingest(tmp_settings, [folder], progress=False)
     assert (again.added, again.removed, again.unchanged) == (0, 0, first.added)
     assert {c.chunk_id for c in store.iter_chunks()} == ids_before
