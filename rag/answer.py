@@ -210,6 +210,7 @@ class Pipeline:
         self._abstain_re = re.compile(
             "|".join(re.escape(normalize_answer(m)) for m in prompts.messages["abstain_markers"])
         )
+        self._chat_openers = [normalize_answer(m) for m in prompts.messages.get("chat_openers", [])]
 
     @classmethod
     def from_settings(cls, settings: Settings, load_model: bool = True) -> Pipeline:
@@ -340,6 +341,8 @@ class Pipeline:
         norm = normalize_answer(raw)
         if not norm or self._abstain_re.search(norm):
             return "model: not in sources"
+        if any(f"{norm} ".startswith(f"{opener} ") for opener in self._chat_openers):
+            return "model: small talk, not an answer"
         kind = expected_kind(question)
         if kind and not has_kind(body, kind):
             return f"no {kind} in the answer"

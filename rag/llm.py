@@ -106,6 +106,9 @@ class ChatModel:
                 "(is it a complete GGUF file? check models.llm_path)"
             ) from None
         self.llama = self.chat.client
+        # Tokens every prompt shares (system rules and examples), known after the warm-up: see _fresh().
+        self._warm: list[int] = []
+        self._static = 0
         from langchain_core.output_parsers import StrOutputParser
 
         # messages → chat model → text pieces, streamed.
@@ -126,9 +129,11 @@ class ChatModel:
     def stream(self, messages: list) -> Iterator[str]:
         """Text pieces of the reply to `messages` (LangChain messages or a prompt value), as generated."""
         with self._lock:
+            self._fresh()
             for piece in self.chain.stream(messages):
                 if piece:
                     yield piece
+            self._learn_static()
 
     def complete(self, messages: list, max_tokens: int, stop: list[str], avoid: str = "") -> str:
         """The whole reply to `messages`, at most `max_tokens` long, cut at the first `stop` string.
@@ -140,11 +145,36 @@ class ChatModel:
             first = self.llama.tokenize(avoid.strip().encode("utf-8"), add_bos=False, special=False)[:1]
             options["logit_bias"] = {first[0]: BANNED_LOGIT_BIAS}
         with self._lock:
-            return "".join(str(m.content) for m in self.chat.stream(messages, max_tokens=max_tokens, stop=stop,
+            if not options:  # a second attempt reuses the whole prompt the first one evaluated
+                self._fresh()
+            text = "".join(str(m.content) for m in self.chat.stream(messages, max_tokens=max_tokens, stop=stop,
                                                                       **options))
+            self._learn_static()
+            return text
+
+    def _fresh(self) -> None:
+        """Keep only the static prefix of llama.cpp's cache, so a prompt is evaluated the same way every time.
+
+        llama.cpp reuses the longest cached prefix of a new prompt, so how much of a prompt was
+        evaluated together depended on the question before it, and the float rounding of a batch
+        depends on its size: the same question could get another answer (or translation) in another
+        order. Starting every new prompt right after the static prefix makes answers reproducible
+        (`kabar ask` = `kabar eval`); a prompt only ever shared a few more template tokens with the last.
+        """
+        if self._static:
+            self.llama.n_tokens = min(self.llama.n_tokens, self._static)
+
+    def _learn_static(self) -> None:
+        """After the first prompt that follows the warm-up: how many tokens the two share."""
+        if self._static or not self._warm:
+            return
+        now = self.llama.input_ids[: self.llama.n_tokens].tolist()
+        self._static = next((i for i, (a, b) in enumerate(zip(self._warm, now, strict=False)) if a != b),
+                            min(len(self._warm), len(now)))
 
     def warm_up(self, messages: list) -> None:
         """Evaluate the static prompt prefix so the first real question only pays for its own tokens."""
         with self._lock:
             for _ in self.chat.stream(messages, max_tokens=1):
                 pass
+            self._warm = self.llama.input_ids[: self.llama.n_tokens].tolist()

@@ -312,3 +312,24 @@ def test_the_coverage_check_reads_an_excerpt_with_its_story_s_first_sentence():
     assert alone.abstained and alone.reason.startswith("question not covered")
     in_story = answer({"lede": lede})
     assert not in_story.abstained and "Festival Cahaya" in in_story.text
+
+
+def test_a_reply_that_opens_with_small_talk_is_withheld():
+    from rag.answer import Pipeline
+    from rag.config import load_settings
+    from rag.evidence import Evidence
+    from rag.prompting import Prompts
+    from rag.retrieve import Hit
+
+    excerpt = "Menteri Pertahanan Sergei Shoigu tiba di Pyongyang pada Rabu (27/7/2023)."
+    evidence = [Evidence(1, Hit("d#1", excerpt, {"source": "d"}, 1.0), excerpt)]
+    pipe = Pipeline(load_settings(None), None, None, None, Prompts())
+    question = "Kapan Shoigu meninggalkan Pyongyang?"
+    chatty = pipe._finish(question, "id", "Tentu saja, Shoigu meninggalkan Pyongyang pada 27 Juli 2023 [1].", evidence)
+    assert chatty.abstained and chatty.reason.startswith("model: small talk")
+    plain = pipe._finish("Kapan Shoigu tiba di Pyongyang?", "id", "27 Juli 2023 [1].", evidence)
+    assert not plain.abstained
+    stop = "Shoigu singgah di Surabaya sebelum terbang ke Pyongyang."
+    surabaya = pipe._finish("Di kota mana Shoigu singgah?", "id", "Surabaya [1].",
+                            [Evidence(1, Hit("d#2", stop, {"source": "d"}, 1.0), stop)])
+    assert not surabaya.abstained  # an opener is a whole word: "sure" does not stop "Surabaya"

@@ -60,3 +60,16 @@ def test_streaming_and_follow_up(pipeline):
     follow = pipeline.ask("Siapa yang memimpin delegasi China?", conv)
     assert "Li Hongzhong" in follow.text
     assert len(conv.turns) == 2
+
+
+def test_an_answer_does_not_depend_on_the_question_asked_before(pipeline):
+    question = "Kapan KTT SCO di Tianjin berlangsung?"
+    alone = pipeline.ask(question)
+    pipeline.ask("Who led the Russian military delegation to North Korea?")  # a translation and an answer between
+    again = pipeline.ask(question)
+    assert (again.raw, again.text) == (alone.raw, alone.text)
+    llama, static = pipeline.model.llama, pipeline.model._static
+    # Every new prompt is evaluated from the end of the static prefix the warm-up put in the cache.
+    assert 0 < static < llama.n_tokens
+    pipeline.model._fresh()
+    assert llama.n_tokens == static
