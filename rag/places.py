@@ -30,8 +30,9 @@ ENGLISH_TO_INDONESIAN: dict[str, list[str]] = {
     "english": ["inggris"],
     "japan": ["jepang"],
     "japanese": ["jepang"],
-    "china": ["tiongkok", "cina", "rrc"],
+    "china": ["china", "tiongkok", "cina", "rrc"],  # Indonesian news mostly writes "China" too
     "chinese": ["china", "tiongkok", "cina"],
+    "russia": ["rusia"],
     "russian": ["rusia"],
     "korean": ["korea"],
     "netherlands": ["belanda"],
@@ -98,3 +99,4 @@ def english_names(text: str) -> str:
     """The English names of the places and bodies an Indonesian `text` names in its own forms."""
     folded = " ".join(words(text))
     return " ".join(english for english, pattern in _patterns() if pattern.search(folded))
+

@@ -233,6 +233,7 @@ def test_an_english_answer_gets_english_place_names():
 
     assert names_in_english("Korea Utara and Russian [1].") == "North Korea and Russian [1]."
     assert names_in_english("The Gedung Putih spokesperson [2].") == "The White House spokesperson [2]."
+    assert names_in_english("Putin returned to Rusia [1].") == "Putin returned to Russia [1]."  # the country
     assert names_in_english("In Jawa Barat [1].") == "In Jawa Barat [1]."  # part of a longer name
 
 
