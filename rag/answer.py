@@ -289,7 +289,8 @@ class Pipeline:
         sources = [SourceText(e.n, e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), e.text,
                               e.hit.metadata.get("byline", "") if bylines else "")
                    for e in evidence]
-        messages = self.prompts.build(question, sources, lang, history)
+        messages = self.prompts.build(question, sources, lang, history,
+                                      translation if self.settings.answer.show_translation else "")
 
         # Requested before generation: with an LLM server it queues beside this answer instead of after it.
         prompt_tokens = self.model.count_tokens_deferred(str(messages[-1].content))

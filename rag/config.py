@@ -98,6 +98,7 @@ class AnswerSettings(_Section):
     min_grounding: float = Field(0.5, ge=0, le=1)
     min_question_coverage: float = Field(0.5, ge=0, le=1)
     retry_ungrounded: bool = True
+    show_translation: bool = True
 
 
 class TelegramSettings(_Section):

@@ -54,12 +54,13 @@ class Prompts:
         )
 
     def render_question(self, question: str, sources: list[SourceText], lang: str,
-                        history: list[tuple[str, str]] | None = None) -> str:
+                        history: list[tuple[str, str]] | None = None, translation: str = "") -> str:
         turns = "\n".join(f"Q: {q}\nA: {a}" for q, a in (history or []))
         return self.question.format(
             history=self.history.format(turns=turns) if turns else "",
             sources=self.render_sources(sources),
             question=question,
+            translation=self.message("translation_note", lang).format(translation=translation) if translation else "",
             language_instruction=self.message("language_instruction", lang),
         ).strip()
 
@@ -75,6 +76,6 @@ class Prompts:
         return msgs
 
     def build(self, question: str, sources: list[SourceText], lang: str,
-              history: list[tuple[str, str]] | None = None) -> list[BaseMessage]:
+              history: list[tuple[str, str]] | None = None, translation: str = "") -> list[BaseMessage]:
         """Full chat messages for one question: the static prefix, then this question's turn."""
-        return [*self.prefix, HumanMessage(self.render_question(question, sources, lang, history))]
+        return [*self.prefix, HumanMessage(self.render_question(question, sources, lang, history, translation))]

@@ -52,3 +52,15 @@ def test_retriever_searches_the_translation_by_words_too(tmp_settings, tmp_path)
     both = retriever.search(question, "en", k=5, translation="Siapa yang menyambut Menteri Pertahanan di bandara?")
     assert any(h.bm25_rank is not None for h in both)
     assert "bandara" in both[0].text.lower()
+
+
+def test_the_translation_can_be_shown_beside_an_english_question():
+    from rag.prompting import SourceText
+
+    prompts = Prompts()
+    sources = [SourceText(1, "Kompas.com", "2023-07-27", "Shoigu tiba di Pyongyang.")]
+    shown = prompts.build("Who arrived?", sources, "en", translation="Siapa yang tiba?")
+    assert "Question: Who arrived? (in Indonesian: Siapa yang tiba?)" in str(shown[-1].content)
+    plain = prompts.build("Who arrived?", sources, "en")
+    assert "in Indonesian" not in str(plain[-1].content)
+    assert shown[:-1] == plain[:-1] == prompts.prefix  # the cached prefix does not change
