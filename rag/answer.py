@@ -211,6 +211,10 @@ class Pipeline:
             "|".join(re.escape(normalize_answer(m)) for m in prompts.messages["abstain_markers"])
         )
         self._chat_openers = [normalize_answer(m) for m in prompts.messages.get("chat_openers", [])]
+        # The model sometimes copies the translation note of the question into its answer ("… [in
+        # Indonesian: …]"); the label before the translation is what marks such an echo.
+        label = prompts.message("translation_note", "en").split("{", 1)[0].strip(" ([")
+        self._echo_re = re.compile(rf"\s*[\[(]\s*{re.escape(label)}[^\])]*[\])]+") if label else None
 
     @classmethod
     def from_settings(cls, settings: Settings, load_model: bool = True) -> Pipeline:
@@ -375,6 +379,8 @@ class Pipeline:
             return Answer(question, self.prompts.message("not_found", lang), True, lang, [], contexts,
                           raw=raw, reason=reason)
 
+        if self._echo_re is not None:
+            raw = self._echo_re.sub("", raw).strip()
         by_n = {e.n: e for e in evidence}
         repaired = repair_spans and repair_span(strip_markers(raw), question, lang, [e.text for e in evidence])
         if repaired:

@@ -64,3 +64,17 @@ def test_the_translation_can_be_shown_beside_an_english_question():
     plain = prompts.build("Who arrived?", sources, "en")
     assert "in Indonesian" not in str(plain[-1].content)
     assert shown[:-1] == plain[:-1] == prompts.prefix  # the cached prefix does not change
+
+
+def test_an_answer_that_copies_the_translation_note_loses_the_copy():
+    from rag.answer import Pipeline
+    from rag.config import load_settings
+    from rag.evidence import Evidence
+    from rag.retrieve import Hit
+
+    excerpt = "Menteri Pertahanan Sergei Shoigu tiba di Pyongyang pada Rabu (27/7/2023)."
+    evidence = [Evidence(1, Hit("d#1", excerpt, {"source": "d"}, 1.0), excerpt)]
+    pipe = Pipeline(load_settings(None), None, None, None, Prompts())
+    answer = pipe._finish("Who arrived in Pyongyang?", "en",
+                          'Sergei Shoigu [1] [in Indonesian: "Menteri Pertahanan Sergei Shoigu"].', evidence)
+    assert not answer.abstained and answer.text == "Sergei Shoigu [1]."
