@@ -99,4 +99,3 @@ def english_names(text: str) -> str:
     """The English names of the places and bodies an Indonesian `text` names in its own forms."""
     folded = " ".join(words(text))
     return " ".join(english for english, pattern in _patterns() if pattern.search(folded))
-

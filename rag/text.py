@@ -132,8 +132,8 @@ def new_terms(answer: str, question: str) -> tuple[set[str], set[str]]:
     return salient_terms(answer) - asked - old, old
 
 
-# A name's words joined by these keep their place in its acronym ("Badan Pusat Statistik" → "bps",
-# "Komisi Pemberantasan Korupsi" → "kpk", "Pengembangan dan Penelitian" → "pp").
+# Words that join a name's words without a letter in its acronym ("Badan Penelitian dan Pengembangan"
+# → "bpp", "Bank of England" → "boe").
 _ACRONYM_GLUE = {"dan", "dari", "untuk", "of", "the", "and", "for", "&"}
 _NAME_WORDS = re.compile(r"[A-Z][\w'’-]*|\w+|[^\w\s]")
 _ACRONYM_MIN, _ACRONYM_MAX = 3, 8
@@ -143,8 +143,8 @@ def acronyms(text: str) -> set[str]:
     """Folded acronyms of the multi-word names in `text` ("Shanghai Cooperation Organisation" → "sco").
 
     News names a body in full in one sentence and by its initials in the next ("SCO", "KPK"); a
-    question may use either. Every run of two or more capitalised words gives the initials of each
-    of its sub-runs; short ones (under three letters) are left out, as they match too much by chance.
+    question may use either. Every run of capitalised words gives the initials of each of its
+    sub-runs of three to eight words; shorter initials are left out, as they match too much by chance.
     """
     found: set[str] = set()
     run: list[str] = []
