@@ -133,7 +133,7 @@ def new_terms(answer: str, question: str) -> tuple[set[str], set[str]]:
 
 
 # Words that join a name's words without a letter in its acronym ("Badan Penelitian dan Pengembangan"
-# → "bpp", "Bank of England" → "boe").
+# → "bpp", "Bank for International Settlements" → "bis").
 _ACRONYM_GLUE = {"dan", "dari", "untuk", "of", "the", "and", "for", "&"}
 _NAME_WORDS = re.compile(r"[A-Z][\w'’-]*|\w+|[^\w\s]")
 _ACRONYM_MIN, _ACRONYM_MAX = 3, 8
