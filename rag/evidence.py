@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.retrieve import Hit
-from rag.text import acronyms, content_words, fold, split_sentences
+from rag.text import acronyms, content_words, fold, split_sentences, terms_with_acronyms
 
 # A sentence's own match with the question counts this much more than its chunk's retrieval rank.
 _RANK_PRIOR = 1.0
@@ -29,7 +29,7 @@ class Evidence:
 
 
 def _sentence_score(question_terms: set[str], sentence: str, names: set[str]) -> float:
-    terms = set(content_words(sentence)) | acronyms(sentence)
+    terms = set(terms_with_acronyms(sentence))
     overlap = question_terms & terms
     # Names and numbers pin down the event; shared generic words say less.
     return sum(2.0 if (t in names or t.isdigit()) else 1.0 for t in overlap)

@@ -10,7 +10,7 @@ import numpy as np
 from rag.config import RetrievalSettings
 from rag.embeddings import E5Embeddings
 from rag.store import Store
-from rag.text import acronyms, content_words
+from rag.text import content_words, terms_with_acronyms
 
 
 @dataclass
@@ -24,17 +24,6 @@ class Hit:
     dense_rank: int | None = None
     bm25_rank: int | None = None
     dense_sim: float = 0.0
-
-
-def _query_terms(text: str) -> list[str]:
-    """BM25 query terms of `text`: its content words, then the acronyms of its multi-word names.
-
-    A question naming a body in full ("Shanghai Cooperation Organisation") also finds the chunks that
-    call it by its initials ("SCO"). Only queries get them: in the index, the initials of every long
-    run of capitalised words matched by chance more often than they helped (FacQA retrieval).
-    """
-    terms = content_words(text)
-    return terms + sorted(acronyms(text) - set(terms))
 
 
 class Retriever:
@@ -74,7 +63,10 @@ class Retriever:
 
     def bm25_search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best `k` chunks sharing a word with the query."""
-        tokens = [t for t in _query_terms(query) if t in self._bm25.vocab_dict] if self._bm25 else []
+        # A question naming a body in full ("Shanghai Cooperation Organisation") also finds the chunks that
+        # call it by its initials ("SCO"). Only queries get them: in the index, the initials of every long
+        # run of capitalised words matched by chance more often than they helped (FacQA retrieval).
+        tokens = [t for t in terms_with_acronyms(query) if t in self._bm25.vocab_dict] if self._bm25 else []
         if not tokens:
             return []
         scores = self._bm25.get_scores(tokens)

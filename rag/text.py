@@ -161,6 +161,12 @@ def acronyms(text: str) -> set[str]:
     return found
 
 
+def terms_with_acronyms(text: str) -> list[str]:
+    """The content words of `text`, then the acronyms of its multi-word names that are not among them."""
+    terms = content_words(text)
+    return terms + sorted(acronyms(text) - set(terms))
+
+
 # Words that open a place's name: in "PT Mutiara Indopearl Pulau Makassar" a second name starts there.
 _PLACE_HEADS = {"pulau", "provinsi", "kabupaten", "kota", "kecamatan", "desa", "kelurahan", "jalan", "jl",
                 "wilayah", "daerah", "selat", "teluk", "gunung", "sungai", "danau"}
