@@ -79,6 +79,7 @@ class ChunkingSettings(_Section):
 class RetrievalSettings(_Section):
     top_k: int = Field(3, ge=1, le=20)
     candidates: int = Field(20, ge=1)
+    fusion: Literal["rrf", "convex"] = "rrf"
     rrf_k: int = Field(60, ge=1)
     dense_weight_id: float = Field(1.0, ge=0)
     bm25_weight_id: float = Field(1.0, ge=0)

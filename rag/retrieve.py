@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma, e5) and lexical (BM25), merged by weighted reciprocal rank fusion."""
+"""Hybrid retrieval: dense (Chroma, e5) and lexical (BM25), merged by weighted reciprocal rank fusion
+(or by a weighted sum of their scaled scores)."""
 
 from __future__ import annotations
 
@@ -98,10 +99,12 @@ class Retriever:
             else:
                 ranked.append((w_bm25, self.bm25_search(query, n), False))
         fused: dict[str, Hit] = {}
+        total = sum(weight for weight, results, _ in ranked if results) or 1.0
         for weight, results, dense in ranked:
-            for rank, (cid, value) in enumerate(results, 1):
+            contributions = _convex(results) if s.fusion == "convex" else _rrf(results, s.rrf_k)
+            for rank, ((cid, value), part) in enumerate(zip(results, contributions, strict=True), 1):
                 hit = fused.setdefault(cid, self._hit(cid))
-                hit.score += weight / (s.rrf_k + rank)
+                hit.score += weight * part / total
                 if dense:
                     hit.dense_rank = min(rank, hit.dense_rank or rank)
                     hit.dense_sim = max(value, hit.dense_sim)
@@ -118,3 +121,17 @@ class Retriever:
         with self._lock:
             self._ensure_index()
             return len(self._ids)
+
+
+def _convex(results: list[tuple[str, float]]) -> list[float]:
+    """Each result's score scaled to 0..1 between the weakest and the strongest candidate of its list."""
+    if not results:
+        return []
+    values = [v for _, v in results]
+    lo, hi = min(values), max(values)
+    return [(v - lo) / (hi - lo) if hi > lo else 1.0 for v in values]
+
+
+def _rrf(results: list[tuple[str, float]], k: int) -> list[float]:
+    """Reciprocal rank fusion: 1 / (k + rank), whatever the scores."""
+    return [1.0 / (k + rank) for rank in range(1, len(results) + 1)]

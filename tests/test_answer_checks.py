@@ -47,6 +47,15 @@ def test_localize_dates_and_language():
     assert detect_language("Siapa yang memimpin delegasi Rusia?") == "id"
 
 
+def test_language_is_decided_by_the_question_words_not_the_names_in_it():
+    # Foreign names outweighed the few Indonesian words of these questions.
+    assert detect_language("Di negara manakah, lokasi Universite des Sciences et Techniques du Languedoc") == "id"
+    assert detect_language("Siapa pengarang buku The Clash of Civilizations and The Remaking of World Order?") == "id"
+    assert detect_language("Music Director (MD) Radio manakah Adhen Dajumi?") == "id"
+    assert detect_language("Who wrote Pemimpin Tertinggi Korea Utara Kim Jong Un?") == "en"
+    assert detect_language("Siapa Putin?") == "id"
+
+
 def test_repair_span_takes_the_name_from_the_clause_that_matches_the_question():
     from rag.repairs import repair_span
 
