@@ -49,6 +49,7 @@ from rag.text import (
     fold,
     localize_dates,
     normalize_answer,
+    spell_out_dates,
     split_sentences,
 )
 from rag.translate import translate_question
@@ -290,7 +291,9 @@ class Pipeline:
             history = [(t.question, t.answer) for t in conversation.turns[-self.settings.answer.history_turns:]]
         # The byline costs prompt tokens, so it is shown only to a question about who wrote a story.
         bylines = asks_byline(question)
-        sources = [SourceText(e.n, e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), e.text,
+        # The model reads dateline dates with the month named; the checks and the user see the source's form.
+        shown = spell_out_dates if self.settings.answer.spell_out_dates else str
+        sources = [SourceText(e.n, e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), shown(e.text),
                               e.hit.metadata.get("byline", "") if bylines else "")
                    for e in evidence]
         messages = self.prompts.build(question, sources, lang, history,

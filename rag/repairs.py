@@ -41,6 +41,11 @@ def drop_invented_years(answer: str, evidence_text: str) -> str:
 
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({MONTH_ALTERNATION})\b(?:\s+(\d{{4}})\b)?(?!\s*\d)", re.IGNORECASE)
 _WEEKDAYS = "Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu"
+# A day and month in an answer, with the weekday and brackets the model may have copied around it
+# ("Jumat (26 Agustus)"): all of it gives way to the source's form.
+_DATELINE_IN_ANSWER = re.compile(
+    rf"(?:\b(?:{_WEEKDAYS})\s*)?(?P<open>\()?\b(?P<day>\d{{1,2}})\s+(?P<month>{MONTH_ALTERNATION})\b"
+    rf"(?:\s+(?P<year>\d{{4}})\b)?(?!\s*\d)(?(open)\s*\))", re.IGNORECASE)
 
 
 def date_as_written(answer: str, evidence_text: str) -> str:
@@ -52,7 +57,7 @@ def date_as_written(answer: str, evidence_text: str) -> str:
     ("9 September 2005", "9/9/2005") stays.
     """
     def written(m: re.Match) -> str:
-        day, month, year = int(m.group(1)), MONTHS[m.group(2).lower()], m.group(3)
+        day, month, year = int(m.group("day")), MONTHS[m.group("month").lower()], m.group("year")
         found = re.search(rf"(?:\b(?:{_WEEKDAYS})\s*)?\(\s*0?{day}/0?{month}\s*\)", evidence_text)
         if not found:
             return m.group(0)
@@ -61,7 +66,7 @@ def date_as_written(answer: str, evidence_text: str) -> str:
             return m.group(0)  # the sources date it with this year too
         return found.group(0)
 
-    return _DAY_MONTH.sub(written, answer)
+    return _DATELINE_IN_ANSWER.sub(written, answer)
 
 
 _SNAP_MAX_WORDS = 8

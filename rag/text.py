@@ -233,3 +233,22 @@ def localize_dates(text: str, lang: str) -> str:
     text = _SLASH_DATE.sub(slash, text)
     text = _MONTH_WORD.sub(lambda m: names[MONTHS[m.group(1).lower()] - 1], text)
     return text
+
+
+# A dateline date in brackets: "(26/8)", "(27/7/2023)", "( 8/ 9)".
+_BRACKET_DATE = re.compile(r"\(\s*(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*((?:19|20)\d{2}))?\s*\)")
+
+
+def spell_out_dates(text: str) -> str:
+    """Dateline dates with the month named: "Jumat (26/8)" → "Jumat (26 Agustus)", "(27/7/2023)" → "(27 Juli 2023)".
+
+    A small model misreads day/month numbers (it answered "5 Desember" for "Rabu (5/10)"); with the
+    month named it copies it. Only dates in brackets, the way Indonesian news writes them, are touched.
+    """
+    def named(m: re.Match) -> str:
+        day, month, year = int(m.group(1)), int(m.group(2)), m.group(3)
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return m.group(0)
+        return f"({day} {MONTH_NAMES['id'][month - 1]}{' ' + year if year else ''})"
+
+    return _BRACKET_DATE.sub(named, text)

@@ -47,6 +47,16 @@ def test_localize_dates_and_language():
     assert detect_language("Siapa yang memimpin delegasi Rusia?") == "id"
 
 
+def test_dateline_dates_are_shown_to_the_model_with_the_month_named():
+    from rag.text import spell_out_dates
+
+    assert spell_out_dates("kata Budi, Rabu (5/10), di Jakarta") == "kata Budi, Rabu (5 Oktober), di Jakarta"
+    assert spell_out_dates("pada Kamis (27/7/2023) di Pyongyang") == "pada Kamis (27 Juli 2023) di Pyongyang"
+    assert spell_out_dates("Kamis ( 8/ 9) pukul 10.00") == "Kamis (8 September) pukul 10.00"
+    # Not dates: a fraction outside brackets, an impossible month.
+    assert spell_out_dates("3/4 bagian (31/13)") == "3/4 bagian (31/13)"
+
+
 def test_language_is_decided_by_the_question_words_not_the_names_in_it():
     # Foreign names outweighed the few Indonesian words of these questions.
     assert detect_language("Di negara manakah, lokasi Universite des Sciences et Techniques du Languedoc") == "id"
@@ -139,6 +149,9 @@ def test_a_day_month_date_is_written_as_the_source_wrote_it():
     assert date_as_written("9 September 2005", ev + " Hasil pemilu 9 September 2005 diumumkan.") == "9 September 2005"
     assert date_as_written("9 September 2005", "Pemilu Jumat (9/9/2005) dan (9/9) malam.") == "9 September 2005"
     assert date_as_written("10 September", ev) == "10 September"  # not the source's date
+    # the weekday and brackets the model copied from an excerpt that named the month are not doubled
+    assert date_as_written("Jumat (9 September) [1].", ev) == "Jumat (9/9) [1]."
+    assert date_as_written("Ketua KPU, Jumat (9 September) malam", ev) == "Ketua KPU, Jumat (9/9) malam"
     # "(9/9)" dates the answer for the grounding check too
     assert grounding("9 September", "Kapan Mubarak dinyatakan menang?", ev, "id") == (1.0, True)
 

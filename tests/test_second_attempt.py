@@ -87,3 +87,31 @@ def test_english_questions_weigh_sentence_meaning_more_when_choosing_evidence(mo
     pipe.retrieve("Which company does Yue Shao Dong lead?", "en")
     pipe.retrieve(QUESTION, "id")
     assert seen == [2.5, 1.0]
+
+
+def test_the_model_reads_dateline_dates_with_the_month_named_and_the_user_gets_the_source_form(monkeypatch):
+    """A small model misreads "(5/10)" (it answered "5 Desember"); it is shown "(5 Oktober)" instead."""
+    text = "Robert H Grubbs memperoleh Nobel Kimia 2005 yang diumumkan di Stockholm, Rabu (5/10)."
+
+    class Store:
+        def count(self):
+            return 1
+
+    class Model(ScriptedModel):
+        def stream(self, messages: list):
+            self.prompt = messages[-1].content
+            yield "Rabu (5 Oktober) [1]."
+
+    def ask(spell_out: bool):
+        evidence = [Evidence(1, Hit("d#1", text, {"source": "d", "title": "Nobel"}, 1.0), text)]
+        model = Model("", "")
+        pipe = Pipeline(load_settings(None, answer={"spell_out_dates": spell_out}), Store(), None, model, Prompts())
+        monkeypatch.setattr(pipe, "retrieve", lambda *args, **kwargs: evidence)
+        return pipe.ask("Kapan Robert H Grubbs memperoleh Nobel Kimia 2005?"), model.prompt
+
+    answer, prompt = ask(True)
+    assert "Rabu (5 Oktober)." in prompt and "(5/10)" not in prompt
+    assert answer.text.startswith("Rabu (5/10) [1]") and not answer.abstained
+    assert answer.contexts[0].text == text  # what the user is shown as the source is the source
+    _, prompt = ask(False)
+    assert "Rabu (5/10)." in prompt
