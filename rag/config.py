@@ -100,7 +100,7 @@ class AnswerSettings(_Section):
     min_question_coverage: float = Field(0.5, ge=0, le=1)
     retry_ungrounded: bool = True
     show_translation: bool = True
-    spell_out_dates: bool = True
+    spell_out_dates: bool = False
 
 
 class TelegramSettings(_Section):

@@ -99,7 +99,8 @@ class Retriever:
             else:
                 ranked.append((w_bm25, self.bm25_search(query, n), False))
         fused: dict[str, Hit] = {}
-        total = sum(weight for weight, results, _ in ranked if results) or 1.0
+        # Scaled scores sum to at most 1; rank fusion keeps its usual scale.
+        total = (sum(weight for weight, results, _ in ranked if results) or 1.0) if s.fusion == "convex" else 1.0
         for weight, results, dense in ranked:
             contributions = _convex(results) if s.fusion == "convex" else _rrf(results, s.rrf_k)
             for rank, ((cid, value), part) in enumerate(zip(results, contributions, strict=True), 1):
