@@ -291,7 +291,7 @@ class Pipeline:
             history = [(t.question, t.answer) for t in conversation.turns[-self.settings.answer.history_turns:]]
         # The byline costs prompt tokens, so it is shown only to a question about who wrote a story.
         bylines = asks_byline(question)
-        # The model reads dateline dates with the month named; the checks and the user see the source's form.
+        # Dates spelled out (an option) are for the model's eyes only: the checks and the user see the source's text.
         shown = spell_out_dates if self.settings.answer.spell_out_dates else str
         sources = [SourceText(e.n, e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), shown(e.text),
                               e.hit.metadata.get("byline", "") if bylines else "")

@@ -225,10 +225,7 @@ def localize_dates(text: str, lang: str) -> str:
     names = MONTH_NAMES.get(lang, MONTH_NAMES["id"])
 
     def slash(m: re.Match) -> str:
-        day, month, year = int(m.group(2)), int(m.group(3)), m.group(4)
-        if not (1 <= month <= 12 and 1 <= day <= 31):
-            return m.group(0)
-        return f"{day} {names[month - 1]} {year}"
+        return _named_date(int(m.group(2)), int(m.group(3)), m.group(4), names) or m.group(0)
 
     text = _SLASH_DATE.sub(slash, text)
     text = _MONTH_WORD.sub(lambda m: names[MONTHS[m.group(1).lower()] - 1], text)
@@ -242,13 +239,19 @@ _BRACKET_DATE = re.compile(r"\(\s*(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*((?:19|20)\
 def spell_out_dates(text: str) -> str:
     """Dateline dates with the month named: "Jumat (26/8)" → "Jumat (26 Agustus)", "(27/7/2023)" → "(27 Juli 2023)".
 
-    A small model misreads day/month numbers (it answered "5 Desember" for "Rabu (5/10)"); with the
-    month named it copies it. Only dates in brackets, the way Indonesian news writes them, are touched.
+    For the model's eyes only (`answer.spell_out_dates`): a small model misreads day/month numbers (it
+    answered "5 Desember" for "Rabu (5/10)"). Only dates in brackets, the way Indonesian news writes
+    them, are touched.
     """
     def named(m: re.Match) -> str:
-        day, month, year = int(m.group(1)), int(m.group(2)), m.group(3)
-        if not (1 <= month <= 12 and 1 <= day <= 31):
-            return m.group(0)
-        return f"({day} {MONTH_NAMES['id'][month - 1]}{' ' + year if year else ''})"
+        date = _named_date(int(m.group(1)), int(m.group(2)), m.group(3), MONTH_NAMES["id"])
+        return f"({date})" if date else m.group(0)
 
     return _BRACKET_DATE.sub(named, text)
+
+
+def _named_date(day: int, month: int, year: str | None, names: list[str]) -> str | None:
+    """"27 Juli 2023" (or "27 Juli" without a year) from numbers; None when they are no date."""
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{day} {names[month - 1]}{f' {year}' if year else ''}"
