@@ -39,13 +39,13 @@ def drop_invented_years(answer: str, evidence_text: str) -> str:
     return _DATE_WITH_YEAR.sub(lambda m: m.group(0) if m.group(2) in vocabulary else m.group(1), answer)
 
 
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({MONTH_ALTERNATION})\b(?:\s+(\d{{4}})\b)?(?!\s*\d)", re.IGNORECASE)
+_DAY_MONTH_TEXT = rf"\b(?P<day>\d{{1,2}})\s+(?P<month>{MONTH_ALTERNATION})\b(?:\s+(?P<year>\d{{4}})\b)?(?!\s*\d)"
+_DAY_MONTH = re.compile(_DAY_MONTH_TEXT, re.IGNORECASE)
 _WEEKDAYS = "Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu"
 # A day and month in an answer, with the weekday and brackets the model may have copied around it
 # ("Jumat (26 Agustus)"): all of it gives way to the source's form.
-_DATELINE_IN_ANSWER = re.compile(
-    rf"(?:\b(?:{_WEEKDAYS})\s*)?(?P<open>\()?\b(?P<day>\d{{1,2}})\s+(?P<month>{MONTH_ALTERNATION})\b"
-    rf"(?:\s+(?P<year>\d{{4}})\b)?(?!\s*\d)(?(open)\s*\))", re.IGNORECASE)
+_DATELINE_IN_ANSWER = re.compile(rf"(?:\b(?:{_WEEKDAYS})\s*)?(?P<open>\()?{_DAY_MONTH_TEXT}(?(open)\s*\))",
+                                 re.IGNORECASE)
 
 
 def date_as_written(answer: str, evidence_text: str) -> str:
