@@ -60,13 +60,31 @@ def date_as_written(answer: str, evidence_text: str) -> str:
         day, month, year = int(m.group("day")), MONTHS[m.group("month").lower()], m.group("year")
         found = re.search(rf"(?:\b(?:{_WEEKDAYS})\s*)?\(\s*0?{day}/0?{month}\s*\)", evidence_text)
         if not found:
-            return m.group(0)
+            return _misread_dateline(m, day, evidence_text)
         if year and re.search(rf"\b0?{day}\s*(?:/\s*0?{month}\s*/|\s(?:{MONTH_ALTERNATION})\s)\s*{year}\b",
                               evidence_text, re.IGNORECASE):
             return m.group(0)  # the sources date it with this year too
         return found.group(0)
 
     return _DATELINE_IN_ANSWER.sub(written, answer)
+
+
+def _misread_dateline(m: re.Match, day: int, evidence_text: str) -> str:
+    """The one dateline of that day ("Rabu (5/10)") for a date the sources never write ("5 Desember").
+
+    The model reads "(5/10)" right as the 5th and often wrong as to the month; a date of that day
+    in words anywhere in the sources, or two datelines of that day, leave the answer as it is.
+    """
+    if _date_in_words(day, evidence_text):
+        return m.group(0)
+    datelines = {d.group(0): d for d in re.finditer(rf"(?:\b(?:{_WEEKDAYS})\s*)?\(\s*0?{day}/(\d{{1,2}})\s*\)",
+                                                     evidence_text)}
+    months = {int(d.group(1)) for d in datelines.values()}
+    return next(iter(datelines)) if len(months) == 1 and len(datelines) == 1 else m.group(0)
+
+
+def _date_in_words(day: int, text: str) -> bool:
+    return re.search(rf"\b0?{day}\s+(?:{MONTH_ALTERNATION})\b", text, re.IGNORECASE) is not None
 
 
 _SNAP_MAX_WORDS = 8
@@ -181,19 +199,35 @@ def _gap(text: str, spans: list[tuple[int, int]], left: int, allowed: str = r"\s
     return re.fullmatch(allowed, text[spans[left][1]:spans[left + 1][0]]) is not None
 
 
+# "Di provinsi manakah …", "Pelabuhan apakah …": the noun a question asks for an instance of.
+_ASKED_NOUN = re.compile(r"\b(\w+)\s+(?:apa|apakah|mana|manakah)\b|^(?:apa|apakah|manakah)\s+(\w+)\s+yang\b",
+                         re.IGNORECASE)
+
+
+def asked_noun(question: str) -> str:
+    """The folded noun an Indonesian question asks for an instance of ("provinsi" in "Di provinsi manakah …"), or ""."""
+    m = _ASKED_NOUN.search(question)
+    noun = fold(m.group(1) or m.group(2)) if m else ""
+    return "" if noun in stopwords() or noun == "nama" else noun
+
+
 def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[str]) -> str | None:
     """The source's fuller wording of a short answer it holds word for word, else None.
 
     In Indonesian, a name is widened to the whole capitalised run around it ("Heru Purnomo" →
     "Laksamana Muda TNI Y Didik Heru Purnomo"), stopping at the question's own words and at a
     sentence's first word, and a number gets back the qualifier before it ("50.000 ekor" →
-    "sekitar 50.000 ekor", "3,7 miliar" → "Rp 3,7 miliar").
+    "sekitar 50.000 ekor", "3,7 miliar" → "Rp 3,7 miliar"). An answer the source writes after the
+    noun the question asks about gets that noun ("Banten" → "Provinsi Banten" for "Di provinsi
+    manakah …"), and a date or year for a when-question its "pada" ("pada 1977").
     The first place the answer occurs decides.
     """
     target = words(answer)
     if not target or len(target) > _WIDEN_MAX_WORDS:
         return None
     asked = set(words(question))
+    noun = asked_noun(question) if lang == "id" else ""
+    when = lang == "id" and expected_kind(question) == "time"
     for text in evidence_texts:
         spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
         tokens = [text[a:b] for a, b in spans]
@@ -222,6 +256,10 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
                 while (end - last < _NAME_MAX_EXTRA and end + 1 < len(tokens)
                        and _gap(text, spans, end) and _name_word(tokens[end + 1], asked)):
                     end += 1
+            if noun and start > 0 and folded[start - 1] == noun and target[0] != noun and _gap(text, spans, start - 1):
+                start -= 1
+            if when and start > 0 and folded[start - 1] == "pada" and _gap(text, spans, start - 1):
+                start -= 1
             if (start, end) == (i, i + len(target) - 1):
                 return None
             return text[spans[start][0]:spans[end][1]]

@@ -152,6 +152,11 @@ def test_a_day_month_date_is_written_as_the_source_wrote_it():
     # the weekday and brackets the model copied from an excerpt that named the month are not doubled
     assert date_as_written("Jumat (9 September) [1].", ev) == "Jumat (9/9) [1]."
     assert date_as_written("Ketua KPU, Jumat (9 September) malam", ev) == "Ketua KPU, Jumat (9/9) malam"
+    # A month misread from the dateline ("9 Desember" for "(9/9)") gets the source's date back, unless the
+    # sources name such a date in words or hold two datelines of that day.
+    assert date_as_written("9 Desember 2005 [1].", ev) == "Jumat (9/9) [1]."
+    assert date_as_written("9 Desember", ev + " Pada 9 Desember 2004 ia kalah.") == "9 Desember"
+    assert date_as_written("9 Desember", ev + " Lalu Sabtu (9/7) ia kembali.") == "9 Desember"
     # "(9/9)" dates the answer for the grounding check too
     assert grounding("9 September", "Kapan Mubarak dinyatakan menang?", ev, "id") == (1.0, True)
 
@@ -192,13 +197,31 @@ def test_widen_to_source_restores_qualifiers_and_whole_names():
     assert widen_to_source("50.000 orangutan", "Berapa populasi orangutan?", "id", [text]) is None
 
 
+def test_widen_to_source_adds_the_asked_noun_and_the_when_preposition():
+    from rag.repairs import asked_noun, widen_to_source
+
+    text = ("Serang, Kompas - Kabupaten Serang di Provinsi Banten menggelar festival musik jazz. "
+            "Festival itu pertama kali digelar pada 1977 oleh Pemerintah Provinsi Banten.")
+    assert asked_noun("Di provinsi manakah letak Kabupaten Serang?") == "provinsi"
+    assert asked_noun("Manakah provinsi yang menggelar festival?") == "provinsi"
+    assert asked_noun("Apa nama festival itu?") == ""
+    assert widen_to_source("Banten", "Di provinsi manakah letak Kabupaten Serang?", "id", [text]) == "Provinsi Banten"
+    assert widen_to_source("jazz", "Musik apa yang dimainkan di festival itu?", "id", [text]) == "musik jazz"
+    assert widen_to_source("1977", "Kapan festival itu pertama kali digelar?", "id", [text]) == "pada 1977"
+    # Not a when-question, another noun, or an English answer: as it was.
+    assert widen_to_source("1977", "Berapa angka tahunnya?", "id", [text]) is None
+    assert widen_to_source("Banten", "Di provinsi manakah festival itu?", "id", ["festival di daerah Banten"]) is None
+    assert widen_to_source("Banten", "In which province is Serang?", "en", [text]) is None
+
+
 def test_widen_to_source_stops_at_the_question_words_and_punctuation():
     from rag.repairs import widen_to_source
 
     text = "Kasus diare di Kabupaten Serang, Provinsi Banten, Senin (3/10)."
-    assert widen_to_source("Banten", "Di provinsi mana kasus diare terjadi?", "id", [text]) is None
     assert widen_to_source("Banten", "Di mana kasus diare terjadi?", "id", [text]) == "Provinsi Banten"
-    assert widen_to_source("Serang", "Di kabupaten mana kasus diare terjadi?", "id", [text]) is None
+    # The question's own words end a name; only the noun it asks about is put back in front.
+    assert widen_to_source("Banten", "Di provinsi mana kasus diare terjadi?", "id", [text]) == "Provinsi Banten"
+    assert widen_to_source("Serang", "Kasus diare di provinsi mana, Serang?", "id", [text]) is None
     # A sentence's first word is not taken for part of a name; an answer starting with the asked word is whole.
     text = "Pertemuan itu dihadiri 20 negara. Delegasi Iran datang terlambat. Kampus Universitas Airlangga"
     assert widen_to_source("Iran", "Negara mana yang datang terlambat?", "id", [text]) is None
