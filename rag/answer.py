@@ -35,6 +35,7 @@ from rag.repairs import (
     drop_invented_years,
     names_in_english,
     names_in_indonesian,
+    order_as_written,
     repair_span,
     snap_to_evidence,
     widen_to_source,
@@ -393,7 +394,8 @@ class Pipeline:
         cited_now = [by_n[n] for n in parse_markers(raw) if n in by_n]
         raw = drop_invented_years(raw, self._shown(cited_now or evidence))
         if lang == "id":  # an answer in the articles' language should be their very words
-            snapped = snap_to_evidence(strip_markers(raw), [e.text for e in evidence])
+            texts = [e.text for e in evidence]
+            snapped = order_as_written(strip_markers(raw), texts) or snap_to_evidence(strip_markers(raw), texts)
             if snapped:
                 raw = _with_markers_of(raw, snapped)
             excerpts = " ".join(e.text for e in evidence)

@@ -87,6 +87,32 @@ def _date_in_words(day: int, text: str) -> bool:
     return re.search(rf"\b0?{day}\s+(?:{MONTH_ALTERNATION})\b", text, re.IGNORECASE) is not None
 
 
+_REORDER_MAX_WORDS = 4
+
+
+def order_as_written(answer: str, evidence_texts: list[str]) -> str | None:
+    """The source's word order for a short answer that holds the same words in another ("971 tahun" → "tahun 971").
+
+    Only an answer that is not in the evidence as it is, and whose words stand together in it,
+    is rewritten.
+    """
+    target = words(answer)
+    if not 2 <= len(target) <= _REORDER_MAX_WORDS:
+        return None
+    wanted = sorted(target)
+    for text in evidence_texts:
+        if f" {' '.join(target)} " in f" {' '.join(words(text))} ":
+            return None
+    for text in evidence_texts:
+        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        folded = [fold(text[a:b]) for a, b in spans]
+        for i in range(len(spans) - len(target) + 1):
+            if sorted(folded[i:i + len(target)]) == wanted and all(
+                    _gap(text, spans, j, r"[\s,]+") for j in range(i, i + len(target) - 1)):
+                return text[spans[i][0]:spans[i + len(target) - 1][1]]
+    return None
+
+
 _SNAP_MAX_WORDS = 8
 _SNAP_MIN_RATIO = 0.8
 

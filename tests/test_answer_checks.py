@@ -197,6 +197,18 @@ def test_widen_to_source_restores_qualifiers_and_whole_names():
     assert widen_to_source("50.000 orangutan", "Berapa populasi orangutan?", "id", [text]) is None
 
 
+def test_an_answer_with_the_sources_words_in_another_order_takes_their_order():
+    from rag.repairs import order_as_written
+
+    ev = ["Universitas pertama di dunia didirikan pada tahun 971 di Kairo, Mesir."]
+    assert order_as_written("971 tahun", ev) == "tahun 971"
+    assert order_as_written("Mesir Kairo", ev) == "Kairo, Mesir"
+    # Already as written, one word, or words the source does not hold together: no change.
+    assert order_as_written("tahun 971", ev) is None
+    assert order_as_written("971", ev) is None
+    assert order_as_written("Mesir pertama", ev) is None
+
+
 def test_widen_to_source_adds_the_asked_noun_and_the_when_preposition():
     from rag.repairs import asked_noun, widen_to_source
 
