@@ -35,6 +35,7 @@ from rag.repairs import (
     drop_invented_years,
     names_in_english,
     names_in_indonesian,
+    numbers_as_written,
     order_as_written,
     repair_span,
     snap_to_evidence,
@@ -399,7 +400,7 @@ class Pipeline:
             if snapped:
                 raw = _with_markers_of(raw, snapped)
             excerpts = " ".join(e.text for e in evidence)
-            for repair in (date_as_written, names_in_indonesian, count_noun_as_written):
+            for repair in (date_as_written, names_in_indonesian, count_noun_as_written, numbers_as_written):
                 raw = repair(raw, excerpts)
         else:
             raw = names_in_english(raw)

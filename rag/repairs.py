@@ -15,6 +15,7 @@ from rag.places import ENGLISH_TO_INDONESIAN
 from rag.text import (
     MONTH_ALTERNATION,
     MONTHS,
+    NUMBER_WORDS,
     content_words,
     evidence_terms,
     fold,
@@ -369,3 +370,29 @@ def count_noun_as_written(answer: str, evidence_text: str) -> str:
         return f"{number} {noun}" + (f" {following}" if following else "")
 
     return _COUNT_OF_PEOPLE.sub(written, answer)
+
+
+# Not a citation marker ("[1]"), nor part of a longer number or date ("1,5", "5/10").
+_SMALL_NUMBER = re.compile(r"(?<![\w.,/\[])(\d{1,2})(?![\w/\]]|[.,]\d)(?:\s+(\w+))?")
+_NUMBER_WORD_FOR = {n: w for w, n in NUMBER_WORDS.items() if w.isascii() and w not in
+                    {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}}
+
+
+def numbers_as_written(answer: str, evidence_text: str) -> str:
+    """"1 juta dollar AS" → "satu juta dollar AS" when the sources write that number in words.
+
+    A small model turns the number words it copies into digits. A number the sources also write in
+    digits, or write in words before another word, stays as it is.
+    """
+    def written(m: re.Match) -> str:
+        number, following = int(m.group(1)), m.group(2)
+        word = _NUMBER_WORD_FOR.get(number)
+        if not word or re.search(rf"(?<![\d.,]){number}(?![\d]|[.,]\d)", evidence_text):
+            return m.group(0)
+        after = rf"\s+{re.escape(following)}\b" if following else r"\b"
+        found = re.search(rf"\b{word}{after}", evidence_text, re.IGNORECASE)
+        if not found:
+            return m.group(0)
+        return found.group(0) if m.start() == 0 else found.group(0)[0].lower() + found.group(0)[1:]
+
+    return _SMALL_NUMBER.sub(written, answer)

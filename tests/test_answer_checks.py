@@ -209,6 +209,19 @@ def test_an_answer_with_the_sources_words_in_another_order_takes_their_order():
     assert order_as_written("Mesir pertama", ev) is None
 
 
+def test_a_number_the_sources_write_in_words_is_written_so():
+    from rag.repairs import numbers_as_written
+
+    ev = "Celine Dion menyumbang satu juta dollar AS. Dua dermaga dibangun, 4 kapal datang pada Rabu (5/10)."
+    assert numbers_as_written("1 juta dollar AS [1].", ev) == "satu juta dollar AS [1]."
+    assert numbers_as_written("sekitar 2 dermaga", ev) == "sekitar dua dermaga"
+    # Written in digits too, not in words before that word, a longer number, a date: as it was.
+    assert numbers_as_written("4 kapal", ev) == "4 kapal"
+    assert numbers_as_written("1 kapal", ev) == "1 kapal"
+    assert numbers_as_written("Rp 1,5 juta", ev) == "Rp 1,5 juta"
+    assert numbers_as_written("Rabu (5/10) [2]", ev) == "Rabu (5/10) [2]"
+
+
 def test_widen_to_source_adds_the_asked_noun_and_the_when_preposition():
     from rag.repairs import asked_noun, widen_to_source
 
