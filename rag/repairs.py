@@ -287,10 +287,21 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
                 start -= 1
             if when and start > 0 and folded[start - 1] == "pada" and _gap(text, spans, start - 1):
                 start -= 1
+            described = noun and target[0] == noun and tokens[i][:1].islower()
+            named = described and _APPOSED_NAME.search(text, 0, spans[i][0])
+            if named and not set(words(named.group(1))) & (stopwords() | asked):
+                # "Kelompok apakah …" answered with the description ("kelompok militan Kashmir") of the
+                # name the source puts before it ("Hezb-ul Mujahedeen, kelompok militan Kashmir").
+                return f"{named.group(1)}, {text[spans[i][0]:spans[end][1]]}"
             if (start, end) == (i, i + len(target) - 1):
                 return None
             return text[spans[start][0]:spans[end][1]]
     return None
+
+
+_NAME_TOKEN = r"[A-Z][\w'’]*(?:-\w+)*"
+# A name of up to six words and the comma that opens its apposition, just before the answer.
+_APPOSED_NAME = re.compile(rf"({_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,5}}),\s*$")
 
 
 def _inside_longer_name(text: str, start: int, end: int) -> bool:

@@ -233,6 +233,12 @@ def test_widen_to_source_adds_the_asked_noun_and_the_when_preposition():
     assert widen_to_source("Banten", "Di provinsi manakah letak Kabupaten Serang?", "id", [text]) == "Provinsi Banten"
     assert widen_to_source("jazz", "Musik apa yang dimainkan di festival itu?", "id", [text]) == "musik jazz"
     assert widen_to_source("1977", "Kapan festival itu pertama kali digelar?", "id", [text]) == "pada 1977"
+    # An answer that only describes what was asked gets the name the source puts before that description.
+    text2 = "Lewat telepon, Hezb-ul Mujahedeen, kelompok militan Kashmir yang terbesar, menyatakan bertanggung jawab."
+    question = "Kelompok apakah yang menyatakan bertanggung jawab?"
+    assert widen_to_source("Kelompok militan Kashmir", question, "id", [text2]) == \
+        "Hezb-ul Mujahedeen, kelompok militan Kashmir"
+    assert widen_to_source("Kelompok militan", question, "id", ["Namun, kelompok militan menolak."]) is None
     # Not a when-question, another noun, or an English answer: as it was.
     assert widen_to_source("1977", "Berapa angka tahunnya?", "id", [text]) is None
     assert widen_to_source("Banten", "Di provinsi manakah festival itu?", "id", ["festival di daerah Banten"]) is None
