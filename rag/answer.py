@@ -236,7 +236,8 @@ class Pipeline:
         elif load_model:
             model = ChatModel(settings_llm(settings), settings.llm)
         if model is not None and settings.llm.warm_up:
-            model.warm_up(prompts.prefix)
+            model.warm_up(prompts.prefix,
+                          settings.cache_path / "prefix" if settings.llm.prefix_cache else None)
         return cls(settings, store, Retriever(store, embedder, settings.retrieval), model, prompts)
 
     def _query(self, question: str, conversation: Conversation | None) -> str:

@@ -54,6 +54,7 @@ class LLMSettings(_Section):
     temperature: float = Field(0.0, ge=0, le=2)
     seed: int = 42
     warm_up: bool = True
+    prefix_cache: bool = True
 
 
 class StoreSettings(_Section):

@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 from rag.config import LLMSettings
@@ -174,8 +175,8 @@ class ServerChatModel:
         except (httpx.HTTPError, openai.APIError) as exc:
             raise self._failure(exc) from None
 
-    def warm_up(self, messages: list) -> None:
-        """One 1-token request: the server evaluates the static prefix and keeps it in its cache."""
+    def warm_up(self, messages: list, cache_dir: Path | None = None) -> None:
+        """One 1-token request: the server evaluates the static prefix and keeps it in its cache (not `cache_dir`)."""
         import httpx
         import openai
 
