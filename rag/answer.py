@@ -33,6 +33,7 @@ from rag.repairs import (
     count_noun_as_written,
     date_as_written,
     drop_invented_years,
+    fill_dropped_words,
     names_in_english,
     names_in_indonesian,
     numbers_as_written,
@@ -397,7 +398,9 @@ class Pipeline:
         raw = drop_invented_years(raw, self._shown(cited_now or evidence))
         if lang == "id":  # an answer in the articles' language should be their very words
             texts = [e.text for e in evidence]
-            snapped = order_as_written(strip_markers(raw), texts) or snap_to_evidence(strip_markers(raw), texts)
+            short = strip_markers(raw)
+            snapped = (order_as_written(short, texts) or fill_dropped_words(short, texts)
+                       or snap_to_evidence(short, texts))
             if snapped:
                 raw = _with_markers_of(raw, snapped)
             excerpts = " ".join(e.text for e in evidence)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 
 from rag.answer_checks import expected_kind, question_terms
 from rag.places import ENGLISH_TO_INDONESIAN
@@ -112,6 +113,50 @@ def order_as_written(answer: str, evidence_texts: list[str]) -> str | None:
                     _gap(text, spans, j, r"[\s,]+") for j in range(i, i + len(target) - 1)):
                 return text[spans[i][0]:spans[i + len(target) - 1][1]]
     return None
+
+
+_FILL_MAX_WORDS = 6
+_FILL_MAX_EXTRA = 2
+# Words that join two phrases: a span through one of them is not one phrase ("nomor yang 7").
+_JOINERS = {"yang", "dan", "atau", "serta", "di", "ke", "dari", "pada", "untuk", "dengan", "oleh", "and", "or", "of",
+            "in", "to", "by", "with", "which", "that"}
+
+
+def fill_dropped_words(answer: str, evidence_texts: list[str]) -> str | None:
+    """The source's whole phrase for an answer that left words out of its middle ("130 persyaratan" → "130 macam
+    persyaratan"), else None.
+
+    Only an answer that is not in the evidence as it is, whose words all stand in order in one
+    phrase (words, spaces and commas) that starts and ends with its first and last word and has at
+    most two more words, none of them a number, is rewritten: the first such phrase in the evidence.
+    """
+    target = words(answer)
+    if not 2 <= len(target) <= _FILL_MAX_WORDS:
+        return None
+    for text in evidence_texts:
+        if f" {' '.join(target)} " in f" {' '.join(words(text))} ":
+            return None
+    for text in evidence_texts:
+        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        folded = [fold(text[a:b]) for a, b in spans]
+        for i, word in enumerate(folded):
+            if word != target[0]:
+                continue
+            for end in range(i + len(target), min(i + len(target) + _FILL_MAX_EXTRA, len(folded))):
+                window = folded[i:end + 1]
+                # Words, not numbers ("15 September" is not "15-16 September"), within one phrase.
+                added = Counter(window) - Counter(target)
+                if (window[-1] == target[-1] and _in_order(target, window)
+                        and not any(w.isdigit() or w in _JOINERS for w in added)
+                        and all(_gap(text, spans, j, r"[\s,]+") for j in range(i, end))):
+                    return text[spans[i][0]:spans[end][1]]
+    return None
+
+
+def _in_order(needle: list[str], haystack: list[str]) -> bool:
+    """Whether `needle` is a subsequence of `haystack`."""
+    rest = iter(haystack)
+    return all(word in rest for word in needle)
 
 
 _SNAP_MAX_WORDS = 8

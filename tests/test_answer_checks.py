@@ -222,6 +222,20 @@ def test_a_number_the_sources_write_in_words_is_written_so():
     assert numbers_as_written("Rabu (5/10) [2]", ev) == "Rabu (5/10) [2]"
 
 
+def test_words_left_out_of_the_middle_of_an_answer_are_put_back():
+    from rag.repairs import fill_dropped_words
+
+    ev = ["Benin harus memenuhi 130 macam persyaratan. Nelayan mogok di Pelabuhan Benoa, Denpasar, Bali.",
+          "KTT berlangsung 15-16 September 2022. Ia turun di nomor yang 7."]
+    assert fill_dropped_words("130 persyaratan", ev) == "130 macam persyaratan"
+    assert fill_dropped_words("Pelabuhan Bali", ev) == "Pelabuhan Benoa, Denpasar, Bali"
+    # As written already, a number put in ("15-16"), a joining word ("yang"), or too far apart: no change.
+    assert fill_dropped_words("130 macam", ev) is None
+    assert fill_dropped_words("15 September 2022", ev) is None
+    assert fill_dropped_words("nomor 7", ev) is None
+    assert fill_dropped_words("Benin persyaratan", ev) is None
+
+
 def test_widen_to_source_adds_the_asked_noun_and_the_when_preposition():
     from rag.repairs import asked_noun, widen_to_source
 
