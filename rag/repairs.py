@@ -272,15 +272,16 @@ def _gap(text: str, spans: list[tuple[int, int]], left: int, allowed: str = r"\s
 
 
 # "Di provinsi manakah …", "Pelabuhan apakah …": the noun a question asks for an instance of.
-_ASKED_NOUN = re.compile(r"\b(\w+)\s+(?:apa|apakah|mana|manakah)\b|^(?:apa|apakah|manakah)\s+(\w+)\s+yang\b",
-                         re.IGNORECASE)
+_ASKED_NOUN = re.compile(r"^(?:apa|apakah)\s+(?:nama|jenis|judul)\s+(\w+)|\b(\w+)\s+(?:apa|apakah|mana|manakah)\b|"
+                         r"^(?:apa|apakah|manakah)\s+(\w+)\s+yang\b", re.IGNORECASE)
 
 
 def asked_noun(question: str) -> str:
-    """The folded noun an Indonesian question asks for an instance of ("provinsi" in "Di provinsi manakah …"), or ""."""
-    m = _ASKED_NOUN.search(question)
-    noun = fold(m.group(1) or m.group(2)) if m else ""
-    return "" if noun in stopwords() or noun == "nama" else noun
+    """The folded noun an Indonesian question asks for an instance of ("provinsi" in "Di provinsi manakah …",
+    "pelabuhan" in "Apakah nama pelabuhan di Cilacap?"), or ""."""
+    m = _ASKED_NOUN.search(question.strip())
+    noun = fold(next((g for g in m.groups() if g), "")) if m else ""
+    return "" if noun in stopwords() or noun in ("nama", "jenis", "judul") else noun
 
 
 def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[str]) -> str | None:
@@ -337,11 +338,17 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
             if named and not set(words(named.group(1))) & (stopwords() | asked):
                 # "Kelompok apakah …" answered with the description ("kelompok militan Kashmir") of the
                 # name the source puts before it ("Hezb-ul Mujahedeen, kelompok militan Kashmir").
-                return f"{named.group(1)}, {text[spans[i][0]:spans[end][1]]}"
+                return f"{named.group(1)}, {_closed(text, spans[i][0], spans[end][1])}"
             if (start, end) == (i, i + len(target) - 1):
                 return None
-            return text[spans[start][0]:spans[end][1]]
+            return _closed(text, spans[start][0], spans[end][1])
     return None
+
+
+def _closed(text: str, start: int, end: int) -> str:
+    """text[start:end], with the bracket that closes one opened inside it ("Giant African Snail (GAS)")."""
+    span = text[start:end]
+    return span + ")" if span.count("(") > span.count(")") and text[end:end + 1] == ")" else span
 
 
 _NAME_TOKEN = r"[A-Z][\w'’]*(?:-\w+)*"

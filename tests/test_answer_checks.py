@@ -243,9 +243,13 @@ def test_widen_to_source_adds_the_asked_noun_and_the_when_preposition():
             "Festival itu pertama kali digelar pada 1977 oleh Pemerintah Provinsi Banten.")
     assert asked_noun("Di provinsi manakah letak Kabupaten Serang?") == "provinsi"
     assert asked_noun("Manakah provinsi yang menggelar festival?") == "provinsi"
-    assert asked_noun("Apa nama festival itu?") == ""
+    assert asked_noun("Apakah nama pelabuhan di Cilacap?") == "pelabuhan"
+    assert asked_noun("Apa nama yang diberikan?") == asked_noun("Siapa dia?") == ""
     assert widen_to_source("Banten", "Di provinsi manakah letak Kabupaten Serang?", "id", [text]) == "Provinsi Banten"
     assert widen_to_source("jazz", "Musik apa yang dimainkan di festival itu?", "id", [text]) == "musik jazz"
+    # A bracket opened in the answer is closed as in the source.
+    assert widen_to_source("Giant African Snail (GAS)", "Apa nama hama itu?", "id",
+                           ["Serangan hama Giant African Snail (GAS) meluas."]) == "hama Giant African Snail (GAS)"
     assert widen_to_source("1977", "Kapan festival itu pertama kali digelar?", "id", [text]) == "pada 1977"
     # An answer that only describes what was asked gets the name the source puts before that description.
     text2 = "Lewat telepon, Hezb-ul Mujahedeen, kelompok militan Kashmir yang terbesar, menyatakan bertanggung jawab."
