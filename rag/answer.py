@@ -40,6 +40,7 @@ from rag.repairs import (
     order_as_written,
     repair_span,
     snap_to_evidence,
+    spelled_out,
     widen_to_source,
 )
 from rag.retrieve import Retriever
@@ -415,7 +416,8 @@ class Pipeline:
             return withheld("the answer holds another office than the one asked")
         if role.replacement:
             raw = f"{role.replacement}."
-        widened = widen_to_source(strip_markers(raw), question, lang, in_order)
+        widened = spelled_out(strip_markers(raw), in_order) or widen_to_source(strip_markers(raw), question, lang,
+                                                                               in_order)
         if widened:
             raw = _with_markers_of(raw, widened)
         sentences = attribute(raw, {e.n: f"{e.text} {e.hit.metadata.get('byline', '')}" for e in evidence})

@@ -284,6 +284,33 @@ def asked_noun(question: str) -> str:
     return "" if noun in stopwords() or noun in ("nama", "jenis", "judul") else noun
 
 
+_INITIALS = re.compile(r"[A-Z][A-Z0-9]{1,7}")
+_LONG_FORM_WORDS = 10
+_LONG_FORM_GLUE = {"dan", "dari", "untuk", "of", "the", "and", "for", "&"}
+
+
+def spelled_out(answer: str, evidence_texts: list[str]) -> str | None:
+    """"BEF" → "Batuan Ethnic Fusion (BEF)" when the source writes the name out before its initials, else None."""
+    initials = answer.strip(" .")
+    if not _INITIALS.fullmatch(initials):
+        return None
+    for text in evidence_texts:
+        for m in re.finditer(rf"\(\s*{re.escape(initials)}\s*\)", text):
+            before = text[:m.start()].split()[-_LONG_FORM_WORDS:]
+            name: list[str] = []
+            for word in reversed(before):
+                if word.lower() in _LONG_FORM_GLUE and name:
+                    name.insert(0, word)
+                    continue
+                if not word[:1].isupper() or not word[:1].isalpha():
+                    break
+                name.insert(0, word)
+                letters = "".join(w[0] for w in name if w.lower() not in _LONG_FORM_GLUE)
+                if letters.upper() == initials.upper():
+                    return f"{' '.join(name).rstrip(',')} {m.group(0)}"
+    return None
+
+
 def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[str]) -> str | None:
     """The source's fuller wording of a short answer it holds word for word, else None.
 

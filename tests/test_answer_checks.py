@@ -236,6 +236,19 @@ def test_words_left_out_of_the_middle_of_an_answer_are_put_back():
     assert fill_dropped_words("Benin persyaratan", ev) is None
 
 
+def test_initials_get_the_name_the_source_spells_out_before_them():
+    from rag.repairs import spelled_out
+
+    ev = ["Bersama kelompoknya, Batuan Ethnic Fusion (BEF), ia tampil.",
+          "Badan Pemeriksa Keuangan (BPK) dan Komisi untuk Orang Hilang (Kontras) hadir."]
+    assert spelled_out("BEF", ev) == "Batuan Ethnic Fusion (BEF)"
+    assert spelled_out("BPK.", ev) == "Badan Pemeriksa Keuangan (BPK)"
+    # Not initials, initials the source does not spell out, or a name whose letters differ: no change.
+    assert spelled_out("Kontras", ev) is None
+    assert spelled_out("KPK", ev) is None
+    assert spelled_out("BE", ["Batuan Ethnic Fusion (BE) tampil."]) is None
+
+
 def test_widen_to_source_adds_the_asked_noun_and_the_when_preposition():
     from rag.repairs import asked_noun, widen_to_source
 
