@@ -26,7 +26,7 @@ _EXPECTS = [
                         r"which day|what month|which month)\b")),
     ("number", re.compile(r"\b(berapa|berapakah|how many|how much|how long|how old)\b")),
     ("name", re.compile(r"\b(siapa|siapakah|who|whom|whose)\b")),
-    ("place", re.compile(r"\b(di ?mana|ke ?mana|kota mana|kota apa|negara mana|negara apa|where|"
+    ("place", re.compile(r"\b((?:di|ke|dari) ?mana(?:kah)?|(?:kota|negara) (?:mana|apa)(?:kah)?|where|"
                          r"which city|what city|which country|what country)\b")),
 ]
 _TIME_WORDS = {"hari", "pekan", "minggu", "bulan", "tahun", "pagi", "siang", "sore", "malam", "kemarin", "besok",

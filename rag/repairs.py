@@ -17,6 +17,7 @@ from rag.text import (
     MONTH_ALTERNATION,
     MONTHS,
     NUMBER_WORDS,
+    PLACE_HEADS,
     content_words,
     evidence_terms,
     fold,
@@ -356,6 +357,8 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
                 while (end - last < _NAME_MAX_EXTRA and end + 1 < len(tokens)
                        and _gap(text, spans, end) and _name_word(tokens[end + 1], asked)):
                     end += 1
+                if expected_kind(question) == "place":
+                    start = _address_start(text, spans, tokens, start, asked)
             if noun and start > 0 and folded[start - 1] == noun and target[0] != noun and _gap(text, spans, start - 1):
                 start -= 1
             if when and start > 0 and folded[start - 1] == "pada" and _gap(text, spans, start - 1):
@@ -370,6 +373,26 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
                 return None
             return _closed(text, spans[start][0], spans[end][1])
     return None
+
+
+# Words that open the more precise part of an address ("Pelabuhan Benoa, Denpasar, Bali").
+_ADDRESS_HEADS = PLACE_HEADS | {"pelabuhan", "bandara", "dusun", "kampung", "kompleks", "perumahan"}
+
+
+def _address_start(text: str, spans: list[tuple[int, int]], tokens: list[str], start: int, asked: set[str]) -> int:
+    """Where an address ends up starting when the named places before it (", "-separated) are put in front.
+
+    "Denpasar, Bali" becomes "Pelabuhan Benoa, Denpasar, Bali": a name before a comma joins only when it
+    opens with a place word, so "kata Kepala Dinas Perikanan Bali, Denpasar" stays "Denpasar".
+    """
+    while start > 0 and _gap(text, spans, start - 1, r",\s+"):
+        j = start - 1
+        while j > 0 and start - j < _NAME_MAX_EXTRA and _gap(text, spans, j - 1) and _name_word(tokens[j - 1], asked):
+            j -= 1
+        if not (_name_word(tokens[j], asked) and fold(tokens[j]) in _ADDRESS_HEADS):
+            break
+        start = j
+    return start
 
 
 def _closed(text: str, start: int, end: int) -> str:

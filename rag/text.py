@@ -168,15 +168,15 @@ def terms_with_acronyms(text: str) -> list[str]:
 
 
 # Words that open a place's name: in "PT Mutiara Indopearl Pulau Makassar" a second name starts there.
-_PLACE_HEADS = {"pulau", "provinsi", "kabupaten", "kota", "kecamatan", "desa", "kelurahan", "jalan", "jl",
-                "wilayah", "daerah", "selat", "teluk", "gunung", "sungai", "danau"}
+PLACE_HEADS = frozenset({"pulau", "provinsi", "kabupaten", "kota", "kecamatan", "desa", "kelurahan", "jalan", "jl",
+                         "wilayah", "daerah", "selat", "teluk", "gunung", "sungai", "danau"})
 
 
 def _names_in_run(run: str) -> list[str]:
     """A capitalised run split before each place word that does not open it."""
     names: list[list[str]] = [[]]
     for word in run.split():
-        if names[-1] and fold(word) in _PLACE_HEADS:
+        if names[-1] and fold(word) in PLACE_HEADS:
             names.append([])
         names[-1].append(word)
     return [" ".join(n) for n in names if n]

@@ -13,6 +13,8 @@ def test_question_kinds():
     assert expected_kind("Berapa kapal selam AS di Korea Selatan?") == "number"
     assert expected_kind("Who led the delegation?") == "name"
     assert expected_kind("Di kota mana parade digelar?") == "place"
+    assert expected_kind("Dimanakah lokasi Bandung?") == expected_kind("Di negara manakah Karlsruhe?") == "place"
+    assert expected_kind("Dari manakah ia berasal?") == expected_kind("Ke manakah tujuan pesawat itu?") == "place"
     assert expected_kind("Mengapa Rusia datang?") == ""
     assert has_kind("pada 27 Juli 2023", "time") and not has_kind("di Pyongyang", "time")
     assert has_kind("dua kapal", "number") and not has_kind("kapal selam", "number")
@@ -270,6 +272,12 @@ def test_widen_to_source_adds_the_asked_noun_and_the_when_preposition():
     assert widen_to_source("Kelompok militan Kashmir", question, "id", [text2]) == \
         "Hezb-ul Mujahedeen, kelompok militan Kashmir"
     assert widen_to_source("Kelompok militan", question, "id", ["Namun, kelompok militan menolak."]) is None
+    # A where-question's answer gets the more precise place the source names before it.
+    text3 = "Nelayan mogok di Pelabuhan Benoa, Denpasar, Bali. Kata Kepala Dinas Perikanan Bali, Denpasar sepi."
+    assert widen_to_source("Denpasar, Bali", "Di manakah nelayan mogok?", "id", [text3]) == \
+        "Pelabuhan Benoa, Denpasar, Bali"
+    assert widen_to_source("Denpasar", "Di manakah sepi?", "id", [text3.split(". ")[1]]) is None
+    assert widen_to_source("Denpasar, Bali", "Siapa yang mogok?", "id", [text3]) is None
     # Not a when-question, another noun, or an English answer: as it was.
     assert widen_to_source("1977", "Berapa angka tahunnya?", "id", [text]) is None
     assert widen_to_source("Banten", "Di provinsi manakah festival itu?", "id", ["festival di daerah Banten"]) is None
@@ -280,7 +288,8 @@ def test_widen_to_source_stops_at_the_question_words_and_punctuation():
     from rag.repairs import widen_to_source
 
     text = "Kasus diare di Kabupaten Serang, Provinsi Banten, Senin (3/10)."
-    assert widen_to_source("Banten", "Di mana kasus diare terjadi?", "id", [text]) == "Provinsi Banten"
+    assert widen_to_source("Banten", "Di mana kasus diare terjadi?", "id", [text]) == \
+        "Kabupaten Serang, Provinsi Banten"
     # The question's own words end a name; only the noun it asks about is put back in front.
     assert widen_to_source("Banten", "Di provinsi mana kasus diare terjadi?", "id", [text]) == "Provinsi Banten"
     assert widen_to_source("Serang", "Kasus diare di provinsi mana, Serang?", "id", [text]) is None
