@@ -291,12 +291,18 @@ _LONG_FORM_GLUE = {"dan", "dari", "untuk", "of", "the", "and", "for", "&"}
 
 
 def spelled_out(answer: str, evidence_texts: list[str]) -> str | None:
-    """"BEF" → "Batuan Ethnic Fusion (BEF)" when the source writes the name out before its initials, else None."""
-    initials = answer.strip(" .")
+    """"BEF" → "Batuan Ethnic Fusion (BEF)" when the source writes the name out before its initials, else None.
+
+    The initials may open the answer ("BP3 Jateng": the source's "Balai Pelestarian Peninggalan
+    Purbakala (BP3) Jateng"); a digit repeats the letter before it (BP3 = B, P, P, P).
+    """
+    initials, _, rest = answer.strip(" .").partition(" ")
     if not _INITIALS.fullmatch(initials):
         return None
+    letters_wanted = re.sub(r"([A-Z])(\d)", lambda m: m.group(1) * int(m.group(2)), initials.upper())
+    after = rf"\s+{re.escape(rest)}\b" if rest else ""
     for text in evidence_texts:
-        for m in re.finditer(rf"\(\s*{re.escape(initials)}\s*\)", text):
+        for m in re.finditer(rf"\(\s*{re.escape(initials)}\s*\){after}", text):
             before = text[:m.start()].split()[-_LONG_FORM_WORDS:]
             name: list[str] = []
             for word in reversed(before):
@@ -307,7 +313,7 @@ def spelled_out(answer: str, evidence_texts: list[str]) -> str | None:
                     break
                 name.insert(0, word)
                 letters = "".join(w[0] for w in name if w.lower() not in _LONG_FORM_GLUE)
-                if letters.upper() == initials.upper():
+                if letters.upper() == letters_wanted:
                     return f"{' '.join(name).rstrip(',')} {m.group(0)}"
     return None
 

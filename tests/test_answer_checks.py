@@ -245,6 +245,8 @@ def test_initials_get_the_name_the_source_spells_out_before_them():
           "Badan Pemeriksa Keuangan (BPK) dan Komisi untuk Orang Hilang (Kontras) hadir."]
     assert spelled_out("BEF", ev) == "Batuan Ethnic Fusion (BEF)"
     assert spelled_out("BPK.", ev) == "Badan Pemeriksa Keuangan (BPK)"
+    assert spelled_out("BP3 Jateng", ["Balai Pelestarian Peninggalan Purbakala (BP3) Jateng meneliti."]) == \
+        "Balai Pelestarian Peninggalan Purbakala (BP3) Jateng"
     # Not initials, initials the source does not spell out, or a name whose letters differ: no change.
     assert spelled_out("Kontras", ev) is None
     assert spelled_out("KPK", ev) is None
