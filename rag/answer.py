@@ -416,8 +416,8 @@ class Pipeline:
             return withheld("the answer holds another office than the one asked")
         if role.replacement:
             raw = f"{role.replacement}."
-        widened = spelled_out(strip_markers(raw), in_order) or widen_to_source(strip_markers(raw), question, lang,
-                                                                               in_order)
+        short = strip_markers(raw)
+        widened = spelled_out(short, in_order) or widen_to_source(short, question, lang, in_order)
         if widened:
             raw = _with_markers_of(raw, widened)
         sentences = attribute(raw, {e.n: f"{e.text} {e.hit.metadata.get('byline', '')}" for e in evidence})
