@@ -93,6 +93,17 @@ def _date_in_words(day: int, text: str) -> bool:
 _REORDER_MAX_WORDS = 4
 
 
+def _held_as_is(target: list[str], evidence_texts: list[str]) -> bool:
+    """Whether an evidence text holds these folded words together and in this order."""
+    return any(f" {' '.join(target)} " in f" {' '.join(words(text))} " for text in evidence_texts)
+
+
+def _tokenized(text: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """The word spans of `text` and their folded forms."""
+    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return spans, [fold(text[a:b]) for a, b in spans]
+
+
 def order_as_written(answer: str, evidence_texts: list[str]) -> str | None:
     """The source's word order for a short answer that holds the same words in another ("971 tahun" → "tahun 971").
 
@@ -103,12 +114,10 @@ def order_as_written(answer: str, evidence_texts: list[str]) -> str | None:
     if not 2 <= len(target) <= _REORDER_MAX_WORDS:
         return None
     wanted = sorted(target)
+    if _held_as_is(target, evidence_texts):
+        return None
     for text in evidence_texts:
-        if f" {' '.join(target)} " in f" {' '.join(words(text))} ":
-            return None
-    for text in evidence_texts:
-        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
-        folded = [fold(text[a:b]) for a, b in spans]
+        spans, folded = _tokenized(text)
         for i in range(len(spans) - len(target) + 1):
             if sorted(folded[i:i + len(target)]) == wanted and all(
                     _gap(text, spans, j, r"[\s,]+") for j in range(i, i + len(target) - 1)):
@@ -134,12 +143,10 @@ def fill_dropped_words(answer: str, evidence_texts: list[str]) -> str | None:
     target = words(answer)
     if not 2 <= len(target) <= _FILL_MAX_WORDS:
         return None
+    if _held_as_is(target, evidence_texts):
+        return None
     for text in evidence_texts:
-        if f" {' '.join(target)} " in f" {' '.join(words(text))} ":
-            return None
-    for text in evidence_texts:
-        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
-        folded = [fold(text[a:b]) for a, b in spans]
+        spans, folded = _tokenized(text)
         for i, word in enumerate(folded):
             if word != target[0]:
                 continue
