@@ -1,4 +1,7 @@
-"""Tuning aid: re-run the answer checks on the raw model outputs of a tune.py run (no LLM needed).
+"""Tuning aid: re-run the answer checks on the model outputs of a tune.py run (no LLM needed).
+
+Runs that kept the model's own reply ("generated") are replayed from it; older runs only kept the
+reply after the repairs of their day ("raw"), so repairs removed since then still show in them.
 
 Usage: python eval/replay.py GOLD.jsonl RUN.jsonl [-v]
 """
@@ -27,7 +30,8 @@ for r in runs:
                                   c["score"]), c["text"])
           for c, m in zip(r["contexts"], metas, strict=True)]
     q = r["question"]
-    a = pipe._finish(q, detect_language(q), r["raw"], ev, r.get("translation", ""))
+    # The model's own reply when the run kept it (the repairs of the code under test apply to it afresh).
+    a = pipe._finish(q, detect_language(q), r.get("generated") or r["raw"], ev, r.get("translation", ""))
     p = a.prediction(r["id"])
     preds[r["id"]] = p
     ok = is_correct(gold[r["id"]], p)

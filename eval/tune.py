@@ -36,7 +36,8 @@ for it in items:
     ok = is_correct(it, p)
     if out:
         meta = [{"title": c.title, "outlet": c.outlet, "date": c.date, "full_text": c.full_text} for c in a.contexts]
-        record = {**p, "raw": a.raw, "reason": a.reason, "ok": ok, "meta": meta, "translation": a.translation}
+        record = {**p, "raw": a.raw, "generated": a.generated, "reason": a.reason, "ok": ok, "meta": meta,
+                  "translation": a.translation}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     if ok and not args.show_all:
         continue

@@ -120,6 +120,7 @@ class Answer:
     messages: list = field(default_factory=list, repr=False)  # the prompt as sent (benchmarks, debugging)
     reason: str = ""  # why the answer was withheld, for debugging and reports
     translation: str = ""  # the English question in Indonesian, as searched
+    generated: str = ""  # the model's reply as generated, before any repair (`raw` is after them)
 
     def prediction(self, qid: str | None = None) -> dict[str, Any]:
         """The object of the predictions format (shared/spec/eval-format.md)."""
@@ -383,9 +384,11 @@ class Pipeline:
                 repair_spans: bool = True) -> Answer:
         contexts = [Context.from_evidence(e) for e in evidence]
 
+        generated = raw
+
         def withheld(reason: str) -> Answer:
             return Answer(question, self.prompts.message("not_found", lang), True, lang, [], contexts,
-                          raw=raw, reason=reason)
+                          raw=raw, reason=reason, generated=generated)
 
         if self._echo_re is not None:
             raw = self._echo_re.sub("", raw).strip()
@@ -443,7 +446,7 @@ class Pipeline:
             citations.append(Citation(n, e.doc_id, e.hit.chunk_id, e.hit.metadata.get("title", ""),
                                       _best_quote(quote, e.text), e.hit.metadata.get("outlet", ""),
                                       e.hit.metadata.get("date", "")))
-        return Answer(question, text, False, lang, citations, contexts, raw=raw)
+        return Answer(question, text, False, lang, citations, contexts, raw=raw, generated=generated)
 
 
 def _with_markers_of(raw: str, text: str) -> str:
