@@ -382,10 +382,19 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
                 # "Kelompok apakah …" answered with the description ("kelompok militan Kashmir") of the
                 # name the source puts before it ("Hezb-ul Mujahedeen, kelompok militan Kashmir").
                 return f"{named.group(1)}, {_closed(text, spans[i][0], spans[end][1])}"
-            if (start, end) == (i, i + len(target) - 1):
+            stop = _closed_end(text, spans[start][0], spans[end][1])
+            aside = _ASIDE.match(text, stop) if lang == "id" else None
+            if aside:  # what the source adds in brackets: "marga Marchantia (lumut hati)"
+                stop = aside.end()
+            if (start, end) == (i, i + len(target) - 1) and not aside:
                 return None
-            return _closed(text, spans[start][0], spans[end][1])
+            return text[spans[start][0]:stop]
     return None
+
+
+# A short bracketed aside of words right after a phrase: another name for it ("(lumut hati)", "(NLD)").
+# Figures ("(145 MW)", "(1934-2001)") and longer notes are other facts, and stay out.
+_ASIDE = re.compile(r"\s*\((?:[^\W\d]+[^\w()\[\]\d]*){1,5}\)")
 
 
 # Words that open the more precise part of an address ("Pelabuhan Benoa, Denpasar, Bali").
@@ -410,8 +419,13 @@ def _address_start(text: str, spans: list[tuple[int, int]], tokens: list[str], s
 
 def _closed(text: str, start: int, end: int) -> str:
     """text[start:end], with the bracket that closes one opened inside it ("Giant African Snail (GAS)")."""
+    return text[start:_closed_end(text, start, end)]
+
+
+def _closed_end(text: str, start: int, end: int) -> int:
+    """`end`, or just after the bracket that closes one opened in text[start:end]."""
     span = text[start:end]
-    return span + ")" if span.count("(") > span.count(")") and text[end:end + 1] == ")" else span
+    return end + 1 if span.count("(") > span.count(")") and text[end:end + 1] == ")" else end
 
 
 _NAME_TOKEN = r"[A-Z][\w'’]*(?:-\w+)*"

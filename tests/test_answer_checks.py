@@ -280,6 +280,12 @@ def test_widen_to_source_adds_the_asked_noun_and_the_when_preposition():
         "Pelabuhan Benoa, Denpasar, Bali"
     assert widen_to_source("Denpasar", "Di manakah sepi?", "id", [text3.split(". ")[1]]) is None
     assert widen_to_source("Denpasar, Bali", "Siapa yang mogok?", "id", [text3]) is None
+    # Another name the source gives in brackets comes along; figures and long notes do not.
+    text4 = "Lumut marga Marchantia (lumut hati) dipakai. Kawah Darajat (145 MW) dibangun."
+    assert widen_to_source("marga Marchantia", "Lumut marga apakah itu?", "id", [text4]) == \
+        "marga Marchantia (lumut hati)"
+    assert widen_to_source("Kawah Darajat", "Di manakah lokasinya?", "id", [text4]) is None
+    assert widen_to_source("Marchantia", "Which genus?", "en", [text4]) is None
     # Not a when-question, another noun, or an English answer: as it was.
     assert widen_to_source("1977", "Berapa angka tahunnya?", "id", [text]) is None
     assert widen_to_source("Banten", "Di provinsi manakah festival itu?", "id", ["festival di daerah Banten"]) is None
