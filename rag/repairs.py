@@ -289,7 +289,7 @@ def asked_noun(question: str) -> str:
     "pelabuhan" in "Apakah nama pelabuhan di Cilacap?"), or ""."""
     m = _ASKED_NOUN.search(question.strip())
     noun = fold(next((g for g in m.groups() if g), "")) if m else ""
-    return "" if noun in stopwords() or noun in ("nama", "jenis", "judul") else noun
+    return "" if noun in stopwords() or noun in _JOINERS or noun in ("sebagai", "nama", "jenis", "judul") else noun
 
 
 _INITIALS = re.compile(r"[A-Z][A-Z0-9]{1,7}")

@@ -262,6 +262,7 @@ def test_widen_to_source_adds_the_asked_noun_and_the_when_preposition():
     assert asked_noun("Manakah provinsi yang menggelar festival?") == "provinsi"
     assert asked_noun("Apakah nama pelabuhan di Cilacap?") == "pelabuhan"
     assert asked_noun("Apa nama yang diberikan?") == asked_noun("Siapa dia?") == ""
+    assert asked_noun("Diprioritaskan untuk apakah dana itu?") == asked_noun("Berfungsi sebagai apakah?") == ""
     assert widen_to_source("Banten", "Di provinsi manakah letak Kabupaten Serang?", "id", [text]) == "Provinsi Banten"
     assert widen_to_source("jazz", "Musik apa yang dimainkan di festival itu?", "id", [text]) == "musik jazz"
     # A bracket opened in the answer is closed as in the source.
