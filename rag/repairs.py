@@ -14,6 +14,7 @@ from collections import Counter
 from rag.answer_checks import expected_kind, question_terms
 from rag.places import ENGLISH_TO_INDONESIAN
 from rag.text import (
+    ACRONYM_GLUE,
     MONTH_ALTERNATION,
     MONTHS,
     NUMBER_WORDS,
@@ -294,7 +295,6 @@ def asked_noun(question: str) -> str:
 
 _INITIALS = re.compile(r"[A-Z][A-Z0-9]{1,7}")
 _LONG_FORM_WORDS = 10
-_LONG_FORM_GLUE = {"dan", "dari", "untuk", "of", "the", "and", "for", "&"}
 
 
 def spelled_out(answer: str, evidence_texts: list[str]) -> str | None:
@@ -313,13 +313,13 @@ def spelled_out(answer: str, evidence_texts: list[str]) -> str | None:
             before = text[:m.start()].split()[-_LONG_FORM_WORDS:]
             name: list[str] = []
             for word in reversed(before):
-                if word.lower() in _LONG_FORM_GLUE and name:
+                if word.lower() in ACRONYM_GLUE and name:
                     name.insert(0, word)
                     continue
                 if not word[:1].isupper() or not word[:1].isalpha():
                     break
                 name.insert(0, word)
-                letters = "".join(w[0] for w in name if w.lower() not in _LONG_FORM_GLUE)
+                letters = "".join(w[0] for w in name if w.lower() not in ACRONYM_GLUE)
                 if letters.upper() == letters_wanted:
                     return f"{' '.join(name).rstrip(',')} {m.group(0)}"
     return None

@@ -134,7 +134,8 @@ def new_terms(answer: str, question: str) -> tuple[set[str], set[str]]:
 
 # Words that join a name's words without a letter in its acronym ("Badan Penelitian dan Pengembangan"
 # → "bpp", "Bank for International Settlements" → "bis").
-_ACRONYM_GLUE = {"dan", "dari", "untuk", "of", "the", "and", "for", "&"}
+# Small words inside a name that its initials skip ("Komisi untuk Orang Hilang", "Bank of America").
+ACRONYM_GLUE = frozenset({"dan", "dari", "untuk", "of", "the", "and", "for", "&"})
 _NAME_WORDS = re.compile(r"[A-Z][\w'’-]*|\w+|[^\w\s]")
 _ACRONYM_MIN, _ACRONYM_MAX = 3, 8
 
@@ -152,7 +153,7 @@ def acronyms(text: str) -> set[str]:
         if token[:1].isupper() and not token.isupper():  # "SCO" itself is no word of a name
             run.append(token)
             continue
-        if token in _ACRONYM_GLUE and run:
+        if token in ACRONYM_GLUE and run:
             continue
         for i in range(len(run)):
             for j in range(i + _ACRONYM_MIN, min(len(run), i + _ACRONYM_MAX) + 1):
