@@ -134,7 +134,6 @@ def new_terms(answer: str, question: str) -> tuple[set[str], set[str]]:
 
 # Words that join a name's words without a letter in its acronym ("Badan Penelitian dan Pengembangan"
 # → "bpp", "Bank for International Settlements" → "bis").
-# Small words inside a name that its initials skip ("Komisi untuk Orang Hilang", "Bank of America").
 ACRONYM_GLUE = frozenset({"dan", "dari", "untuk", "of", "the", "and", "for", "&"})
 _NAME_WORDS = re.compile(r"[A-Z][\w'’-]*|\w+|[^\w\s]")
 _ACRONYM_MIN, _ACRONYM_MAX = 3, 8
