@@ -181,6 +181,22 @@ def test_a_year_must_come_from_the_cited_excerpt():
     assert answer.text == "1 September 2025 [1]."  # the cited article's own year
 
 
+def test_an_answer_keeps_the_models_own_reply_beside_the_repaired_one():
+    from rag.answer import Pipeline
+    from rag.config import load_settings
+    from rag.evidence import Evidence
+    from rag.prompting import Prompts
+    from rag.retrieve import Hit
+
+    pipe = Pipeline(load_settings(), None, None, None, Prompts())
+    text = "Kasus diare terjadi di Kabupaten Serang, Provinsi Banten, Senin (3/10)."
+    evidence = [Evidence(1, Hit("c1", text, {"source": "d1"}, 1.0), text)]
+    answer = pipe._finish("Di provinsi manakah kasus diare terjadi?", "id", "Banten [1].", evidence)
+    assert answer.text == "Provinsi Banten [1]."
+    # What the model wrote is kept, so a replay of a saved run applies the repairs of the code under test.
+    assert answer.generated == "Banten [1]." and answer.raw != answer.generated
+
+
 def test_widen_to_source_restores_qualifiers_and_whole_names():
     from rag.repairs import widen_to_source
 
