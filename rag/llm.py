@@ -7,6 +7,8 @@ is the other implementation, for an LLM server shared by several kabar processes
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import hashlib
 import os
 import threading
 import warnings
@@ -193,8 +195,6 @@ class ChatModel:
 
     def _prefix_key(self, messages: list) -> str:
         """What the evaluated prefix depends on: the model file, the llama.cpp build, the settings, the prompt."""
-        import hashlib
-
         import llama_cpp
 
         st = self.model_path.stat()
@@ -206,9 +206,6 @@ class ChatModel:
 
     def _save_prefix(self, path: Path) -> None:
         """Keep the evaluated prefix for later processes; a cache that cannot be written is only a cache."""
-        import ctypes
-        import hashlib
-
         import llama_cpp
         import numpy as np
 
@@ -234,9 +231,6 @@ class ChatModel:
 
     def _load_prefix(self, path: Path) -> bool:
         """Restore a kept prefix; False (and the prefix is evaluated as usual) if it is missing or damaged."""
-        import ctypes
-        import hashlib
-
         import llama_cpp
         import numpy as np
 

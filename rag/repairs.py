@@ -333,7 +333,9 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
     sentence's first word, and a number gets back the qualifier before it ("50.000 ekor" →
     "sekitar 50.000 ekor", "3,7 miliar" → "Rp 3,7 miliar"). An answer the source writes after the
     noun the question asks about gets that noun ("Banten" → "Provinsi Banten" for "Di provinsi
-    manakah …"), and a date or year for a when-question its "pada" ("pada 1977").
+    manakah …"), a description the name the source apposes to it, a where-answer the more precise
+    place before it, a date or year for a when-question its "pada" ("pada 1977"), and any answer
+    another name the source adds in brackets ("marga Marchantia (lumut hati)").
     The first place the answer occurs decides.
     """
     target = words(answer)
@@ -341,11 +343,10 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
         return None
     asked = set(words(question))
     noun = asked_noun(question) if lang == "id" else ""
-    when = lang == "id" and expected_kind(question) == "time"
+    kind = expected_kind(question) if lang == "id" else ""
     for text in evidence_texts:
-        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        spans, folded = _tokenized(text)
         tokens = [text[a:b] for a, b in spans]
-        folded = [fold(t) for t in tokens]
         for i in range(len(tokens) - len(target) + 1):
             if folded[i:i + len(target)] != target:
                 continue
@@ -370,11 +371,11 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
                 while (end - last < _NAME_MAX_EXTRA and end + 1 < len(tokens)
                        and _gap(text, spans, end) and _name_word(tokens[end + 1], asked)):
                     end += 1
-                if expected_kind(question) == "place":
+                if kind == "place":
                     start = _address_start(text, spans, tokens, start, asked)
             if noun and start > 0 and folded[start - 1] == noun and target[0] != noun and _gap(text, spans, start - 1):
                 start -= 1
-            if when and start > 0 and folded[start - 1] == "pada" and _gap(text, spans, start - 1):
+            if kind == "time" and start > 0 and folded[start - 1] == "pada" and _gap(text, spans, start - 1):
                 start -= 1
             described = noun and target[0] == noun and tokens[i][:1].islower()
             named = described and _APPOSED_NAME.search(text, 0, spans[i][0])
