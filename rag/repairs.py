@@ -62,7 +62,7 @@ def date_as_written(answer: str, evidence_text: str) -> str:
     """
     def written(m: re.Match) -> str:
         day, month, year = int(m.group("day")), MONTHS[m.group("month").lower()], m.group("year")
-        found = re.search(rf"(?:\b(?:{_WEEKDAYS})\s*)?\(\s*0?{day}/0?{month}\s*\)", evidence_text)
+        found = re.search(rf"(?:\b(?:{_WEEKDAYS})\s*)?\(\s*0?{day}/\s*0?{month}\s*\)", evidence_text)
         if not found:
             return _misread_dateline(m, day, evidence_text)
         if year and re.search(rf"\b0?{day}\s*(?:/\s*0?{month}\s*/|\s(?:{MONTH_ALTERNATION})\s)\s*{year}\b",
@@ -81,7 +81,7 @@ def _misread_dateline(m: re.Match, day: int, evidence_text: str) -> str:
     """
     if _date_in_words(day, evidence_text):
         return m.group(0)
-    datelines = {d.group(0): d for d in re.finditer(rf"(?:\b(?:{_WEEKDAYS})\s*)?\(\s*0?{day}/(\d{{1,2}})\s*\)",
+    datelines = {d.group(0): d for d in re.finditer(rf"(?:\b(?:{_WEEKDAYS})\s*)?\(\s*0?{day}/\s*(\d{{1,2}})\s*\)",
                                                      evidence_text)}
     months = {int(d.group(1)) for d in datelines.values()}
     return next(iter(datelines)) if len(months) == 1 and len(datelines) == 1 else m.group(0)

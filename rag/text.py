@@ -79,7 +79,7 @@ NUMBER_WORDS = {
     "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }
 # "27/7/2023", and the news dateline style "Selasa (16/8)" with no year.
-_NUMERIC_DATE = re.compile(r"\b\d{1,2}/(\d{1,2})/\d{2,4}\b|\(\s*\d{1,2}/(\d{1,2})\s*\)")
+_NUMERIC_DATE = re.compile(r"\b\d{1,2}/(\d{1,2})/\d{2,4}\b|\(\s*\d{1,2}/\s*(\d{1,2})\s*\)")
 
 
 def _term(raw: str) -> str:

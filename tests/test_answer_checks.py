@@ -159,6 +159,11 @@ def test_a_day_month_date_is_written_as_the_source_wrote_it():
     assert date_as_written("9 Desember 2005 [1].", ev) == "Jumat (9/9) [1]."
     assert date_as_written("9 Desember", ev + " Pada 9 Desember 2004 ia kalah.") == "9 Desember"
     assert date_as_written("9 Desember", ev + " Lalu Sabtu (9/7) ia kembali.") == "9 Desember"
+    # some datelines have a space after the slash: "Kamis (8/ 9)"
+    spaced = "Pada Grand Prix Asia 2005, Kamis (8/ 9), tim putra meraih perunggu."
+    assert date_as_written("8 September 2005", spaced) == "Kamis (8/ 9)"
+    assert date_as_written("8 Oktober 2005", spaced) == "Kamis (8/ 9)"
+    assert grounding("8 September", "Kapan tim putra meraih perunggu?", spaced, "id") == (1.0, True)
     # "(9/9)" dates the answer for the grounding check too
     assert grounding("9 September", "Kapan Mubarak dinyatakan menang?", ev, "id") == (1.0, True)
 
