@@ -113,22 +113,34 @@ def salient_terms(text: str) -> set[str]:
 _CAPITALISED_RUN = re.compile(r"(?:\b[A-Z][\w'’.-]*(?:\s+|$))+")
 
 
-def new_terms(answer: str, question: str) -> tuple[set[str], set[str]]:
+def new_terms(answer: str, question: str, evidence_text: str = "") -> tuple[set[str], set[str]]:
     """(salient terms of `answer` that bring something the question did not name, terms of the
     names the question already named).
 
     A run of capitalised words counts as one name: "Menteri Pertahanan Sergei Shoigu" is not new
-    when the question already names Shoigu.
+    when the question already names Shoigu. With `evidence_text`, a run the sources never write as
+    one is two names glued by the model ("PT International Suzuki Indonesia Kusnadi Sugiharto" for
+    "Di perusahaan manakah Kusnadi Sugiharto …"): only the part the question names is old.
     """
     asked = evidence_terms(question)
+    # Names are what the question writes capitalised: "nasional" in a question does not make
+    # "Dewan Kerajinan Nasional" the question's own name.
+    named = salient_terms(question)
     old: set[str] = set()
     for run in _CAPITALISED_RUN.finditer(answer):
         for name in _names_in_run(run.group(0)):
+            words = name.split()
             run_terms = salient_terms(name)
-            last = salient_terms(name.split()[-1])
-            # The same name as the question's when its last word (a surname, the head) is already asked.
-            if run_terms and last and last <= asked:
-                old |= run_terms
+            last = salient_terms(words[-1])
+            # The same name as the question's when its last word (a surname, the head) is already named.
+            if not (run_terms and last and last <= named):
+                continue
+            if evidence_text and not contains_phrase(evidence_text, name):
+                tail = len(words)
+                while tail > 0 and salient_terms(words[tail - 1]) <= named:
+                    tail -= 1
+                words = words[tail:]
+            old |= salient_terms(" ".join(words))
     return salient_terms(answer) - asked - old, old
 
 

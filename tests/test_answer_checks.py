@@ -383,6 +383,18 @@ def test_an_english_answer_gets_english_place_names():
     assert names_in_english("In Jawa Barat [1].") == "In Jawa Barat [1]."  # part of a longer name
 
 
+def test_a_name_glued_to_the_questions_name_is_new():
+    # The model glued the asked person to the answer; the sources never write the two together.
+    q = "Di perusahaan manakah Kusnadi Sugiharto memegang posisi General Manager Procurement?"
+    ev = "Kusnadi Sugiharto, General Manager Procurement PT International Suzuki Indonesia, mengatakan itu."
+    assert grounding("PT International Suzuki Indonesia Kusnadi Sugiharto.", q, ev, "id") == (1.0, True)
+    assert grounding("PT Astra Motor Kusnadi Sugiharto.", q, ev, "id")[0] == 0.0  # not the sources' name
+    # A lower-case word of the question is not its name: "nasional" does not make the answer old.
+    q = "siapakah penyelenggara pameran produk berskala nasional di gedung Smesco?"
+    ev = "Pameran produk berskala nasional itu diselenggarakan Dewan Kerajinan Nasional di Gedung Smesco."
+    assert grounding("Dewan Kerajinan Nasional.", q, ev, "id") == (1.0, True)
+
+
 def test_a_place_the_question_names_does_not_make_the_name_before_it_old():
     fresh, _ = new_terms("PT Mutiara Indopearl Pulau Makassar", "Perusahaan apa yang berlokasi di Pulau Makassar?")
     assert "indopearl" in fresh
