@@ -22,11 +22,12 @@ runs = [json.loads(line) for line in Path(sys.argv[2]).read_text(encoding="utf-8
 from rag.config import load_settings  # noqa: E402
 
 pipe = Pipeline(load_settings(), None, None, None, Prompts())
+_META = ("title", "outlet", "date", "byline")
 preds = {}
 for r in runs:
     metas = r.get("meta") or [{} for _ in r["contexts"]]
     ev = [Evidence(c["rank"], Hit(c["chunk_id"], m.get("full_text", c["text"]),
-                                  {"source": c["source"], **{k: m[k] for k in ("title", "outlet", "date") if k in m}},
+                                  {"source": c["source"], **{k: m[k] for k in _META if k in m}},
                                   c["score"]), c["text"])
           for c, m in zip(r["contexts"], metas, strict=True)]
     q = r["question"]

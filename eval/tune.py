@@ -35,7 +35,8 @@ for it in items:
     preds[it.id] = p
     ok = is_correct(it, p)
     if out:
-        meta = [{"title": c.title, "outlet": c.outlet, "date": c.date, "full_text": c.full_text} for c in a.contexts]
+        meta = [{"title": c.title, "outlet": c.outlet, "date": c.date, "full_text": c.full_text, "byline": c.byline}
+                for c in a.contexts]
         record = {**p, "raw": a.raw, "generated": a.generated, "reason": a.reason, "ok": ok, "meta": meta,
                   "translation": a.translation}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")

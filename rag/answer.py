@@ -93,13 +93,14 @@ class Context:
     outlet: str = ""
     date: str = ""
     full_text: str = ""
+    byline: str = ""
 
     @classmethod
     def from_evidence(cls, e: Evidence) -> Context:
         """The context entry for one numbered excerpt given to the model."""
         meta = e.hit.metadata
         return cls(e.n, e.doc_id, e.hit.chunk_id, e.hit.score, e.text, meta.get("title", ""),
-                   meta.get("outlet", ""), meta.get("date", ""), e.hit.text)
+                   meta.get("outlet", ""), meta.get("date", ""), e.hit.text, meta.get("byline", ""))
 
 
 @dataclass

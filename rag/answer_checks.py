@@ -16,6 +16,7 @@ from rag.text import (
     light_root,
     new_terms,
     salient_terms,
+    stopwords,
     term_in,
 )
 
@@ -40,6 +41,22 @@ _NUMBER_WORDS_EXTRA = {"puluh", "puluhan", "ratus", "ratusan", "ribu", "ribuan",
 
 _ASKS_BYLINE = re.compile(r"\b(editor|editornya|penulis|penulisnya|menulis|ditulis|penyunting|reporter|pewarta|"
                           r"author|wrote|written|writer|edited)\b")
+
+
+# Words that join two phrases: a span through one of them is not one phrase ("nomor yang 7").
+JOINERS = frozenset({"yang", "dan", "atau", "serta", "di", "ke", "dari", "pada", "untuk", "dengan", "oleh", "and", "or",
+                     "of", "in", "to", "by", "with", "which", "that"})
+# "Di provinsi manakah …", "Pelabuhan apakah …": the noun a question asks for an instance of.
+_ASKED_NOUN = re.compile(r"^(?:apa|apakah)\s+(?:nama|jenis|judul)\s+(\w+)|\b(\w+)\s+(?:apa|apakah|mana|manakah)\b|"
+                         r"^(?:apa|apakah|manakah)\s+(\w+)\s+yang\b", re.IGNORECASE)
+
+
+def asked_noun(question: str) -> str:
+    """The folded noun an Indonesian question asks for an instance of ("provinsi" in "Di provinsi manakah …",
+    "pelabuhan" in "Apakah nama pelabuhan di Cilacap?"), or ""."""
+    m = _ASKED_NOUN.search(question.strip())
+    noun = fold(next((g for g in m.groups() if g), "")) if m else ""
+    return "" if noun in stopwords() or noun in JOINERS or noun in ("sebagai", "nama", "jenis", "judul") else noun
 
 
 def asks_byline(question: str) -> bool:
@@ -143,7 +160,14 @@ def question_coverage(question: str, lang: str, text: str) -> float:
     Indonesian articles only by what survives translation: names and numbers.
     """
     terms = question_terms(question, lang)
-    return _found(terms, _with_english_names(text, lang)) / len(terms) if terms else 1.0
+    text = _with_english_names(text, lang)
+    coverage = _found(terms, text) / len(terms) if terms else 1.0
+    # "Di provinsi manakah letak Pelaihari?": "provinsi" is what kind of thing the answer is, not what the
+    # question is about; a source naming the province need not write the word (it counts when it does).
+    noun = asked_noun(question) if lang == "id" else ""
+    if noun in terms and len(terms) > 1:
+        coverage = max(coverage, _found(terms - {noun}, text) / (len(terms) - 1))
+    return coverage
 
 
 # "kota mana di Alaska", "which city in Alaska", "where in Alaska": the answer lies inside that place.

@@ -11,7 +11,7 @@ import difflib
 import re
 from collections import Counter
 
-from rag.answer_checks import expected_kind, question_terms
+from rag.answer_checks import JOINERS, asked_noun, expected_kind, question_terms
 from rag.places import ENGLISH_TO_INDONESIAN
 from rag.text import (
     ACRONYM_GLUE,
@@ -128,9 +128,6 @@ def order_as_written(answer: str, evidence_texts: list[str]) -> str | None:
 
 _FILL_MAX_WORDS = 6
 _FILL_MAX_EXTRA = 2
-# Words that join two phrases: a span through one of them is not one phrase ("nomor yang 7").
-_JOINERS = {"yang", "dan", "atau", "serta", "di", "ke", "dari", "pada", "untuk", "dengan", "oleh", "and", "or", "of",
-            "in", "to", "by", "with", "which", "that"}
 
 
 def fill_dropped_words(answer: str, evidence_texts: list[str]) -> str | None:
@@ -156,7 +153,7 @@ def fill_dropped_words(answer: str, evidence_texts: list[str]) -> str | None:
                 # Words, not numbers ("15 September" is not "15-16 September"), within one phrase.
                 added = Counter(window) - Counter(target)
                 if (window[-1] == target[-1] and _in_order(target, window)
-                        and not any(w.isdigit() or w in _JOINERS for w in added)
+                        and not any(w.isdigit() or w in JOINERS for w in added)
                         and all(_gap(text, spans, j, r"[\s,]+") for j in range(i, end))):
                     return text[spans[i][0]:spans[end][1]]
     return None
@@ -279,18 +276,6 @@ def _gap(text: str, spans: list[tuple[int, int]], left: int, allowed: str = r"\s
     """Whether only `allowed` characters separate token `left` from the next one."""
     return re.fullmatch(allowed, text[spans[left][1]:spans[left + 1][0]]) is not None
 
-
-# "Di provinsi manakah …", "Pelabuhan apakah …": the noun a question asks for an instance of.
-_ASKED_NOUN = re.compile(r"^(?:apa|apakah)\s+(?:nama|jenis|judul)\s+(\w+)|\b(\w+)\s+(?:apa|apakah|mana|manakah)\b|"
-                         r"^(?:apa|apakah|manakah)\s+(\w+)\s+yang\b", re.IGNORECASE)
-
-
-def asked_noun(question: str) -> str:
-    """The folded noun an Indonesian question asks for an instance of ("provinsi" in "Di provinsi manakah …",
-    "pelabuhan" in "Apakah nama pelabuhan di Cilacap?"), or ""."""
-    m = _ASKED_NOUN.search(question.strip())
-    noun = fold(next((g for g in m.groups() if g), "")) if m else ""
-    return "" if noun in stopwords() or noun in _JOINERS or noun in ("sebagai", "nama", "jenis", "judul") else noun
 
 
 _INITIALS = re.compile(r"[A-Z][A-Z0-9]{1,7}")
