@@ -108,7 +108,7 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     """
     vocabulary = evidence_terms(_with_english_names(evidence_text, lang))
     # Only an Indonesian answer is held to the sources' own wording of its names.
-    fresh, old = new_terms(answer, question, evidence_text if lang == "id" else "")
+    fresh, old = new_terms(answer, question, *((evidence_text, asked_noun(question)) if lang == "id" else ()))
     # "Russian" in the answer to a question about "Russia's …" is the question's own word, not news.
     asked_names = evidence_terms(question)
     fresh = {t for t in fresh if not similar_term(t, asked_names)}

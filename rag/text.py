@@ -113,14 +113,16 @@ def salient_terms(text: str) -> set[str]:
 _CAPITALISED_RUN = re.compile(r"(?:\b[A-Z][\w'’.-]*(?:\s+|$))+")
 
 
-def new_terms(answer: str, question: str, evidence_text: str = "") -> tuple[set[str], set[str]]:
+def new_terms(answer: str, question: str, evidence_text: str = "", head: str = "") -> tuple[set[str], set[str]]:
     """(salient terms of `answer` that bring something the question did not name, terms of the
     names the question already named).
 
     A run of capitalised words counts as one name: "Menteri Pertahanan Sergei Shoigu" is not new
     when the question already names Shoigu. With `evidence_text`, a run the sources never write as
     one is two names glued by the model ("PT International Suzuki Indonesia Kusnadi Sugiharto" for
-    "Di perusahaan manakah Kusnadi Sugiharto …"): only the part the question names is old.
+    "Di perusahaan manakah Kusnadi Sugiharto …"): only the part the question names is old. So is a
+    run that opens with `head`, the noun the question asks an instance of ("Bandara Adisutjipto
+    Yogyakarta" for "Apa nama bandara di Yogyakarta?").
     """
     asked = evidence_terms(question)
     # Names are what the question writes capitalised: "nasional" in a question does not make
@@ -135,7 +137,7 @@ def new_terms(answer: str, question: str, evidence_text: str = "") -> tuple[set[
             # The same name as the question's when its last word (a surname, the head) is already named.
             if not (run_terms and last and last <= named):
                 continue
-            if evidence_text and not contains_phrase(evidence_text, name):
+            if (evidence_text and not contains_phrase(evidence_text, name)) or (head and fold(words[0]) == head):
                 tail = len(words)
                 while tail > 0 and salient_terms(words[tail - 1]) <= named:
                     tail -= 1

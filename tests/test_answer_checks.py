@@ -398,6 +398,12 @@ def test_a_name_glued_to_the_questions_name_is_new():
     ev = "Kusnadi Sugiharto, General Manager Procurement PT International Suzuki Indonesia, mengatakan itu."
     assert grounding("PT International Suzuki Indonesia Kusnadi Sugiharto.", q, ev, "id") == (1.0, True)
     assert grounding("PT Astra Motor Kusnadi Sugiharto.", q, ev, "id")[0] == 0.0  # not the sources' name
+    # A name that opens with the noun asked for is the answer, though it ends with the question's place.
+    q = "Apa nama bandara di Yogyakarta?"
+    ev = "Bandara Adisutjipto Yogyakarta sudah direncanakan untuk diperpanjang landasan pacunya."
+    assert grounding("Bandara Adisutjipto Yogyakarta.", q, ev, "id") == (1.0, True)
+    assert grounding("Menteri Pertahanan Sergei Shoigu", "Siapa pejabat yang menyambut Shoigu?",
+                     "Menteri Pertahanan Sergei Shoigu tiba di Pyongyang.", "id")[0] == 0.0
     # A lower-case word of the question is not its name: "nasional" does not make the answer old.
     q = "siapakah penyelenggara pameran produk berskala nasional di gedung Smesco?"
     ev = "Pameran produk berskala nasional itu diselenggarakan Dewan Kerajinan Nasional di Gedung Smesco."
