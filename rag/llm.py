@@ -248,4 +248,7 @@ class ChatModel:
         self.llama.input_ids[: len(ids)] = ids
         self.llama.n_tokens = len(ids)
         self._warm = ids.tolist()
+        # Pruning keeps the newest files: one in use counts as new, or another process's save could remove it.
+        with contextlib.suppress(OSError):
+            os.utime(path)
         return True
