@@ -126,8 +126,9 @@ def new_terms(answer: str, question: str, evidence_text: str = "", head: str = "
     """
     asked = evidence_terms(question)
     # Names are what the question writes capitalised: "nasional" in a question does not make
-    # "Dewan Kerajinan Nasional" the question's own name.
-    named = salient_terms(question)
+    # "Dewan Kerajinan Nasional" the question's own name. An English answer capitalises what the
+    # question did not ("the Great Patriotic War" for "the war"): there any asked word counts.
+    named = salient_terms(question) if evidence_text else asked
     old: set[str] = set()
     for run in _CAPITALISED_RUN.finditer(answer):
         for name in _names_in_run(run.group(0)):

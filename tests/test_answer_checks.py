@@ -404,6 +404,12 @@ def test_a_name_glued_to_the_questions_name_is_new():
     assert grounding("Bandara Adisutjipto Yogyakarta.", q, ev, "id") == (1.0, True)
     assert grounding("Menteri Pertahanan Sergei Shoigu", "Siapa pejabat yang menyambut Shoigu?",
                      "Menteri Pertahanan Sergei Shoigu tiba di Pyongyang.", "id")[0] == 0.0
+    # An English answer capitalises the question's own words: a made-up title of "the war" adds nothing.
+    q = "What does Russia call the war whose 80th victory anniversary Xi Jinping attended in Moscow?"
+    ev = "Xi Jinping menghadiri peringatan 80 tahun Kemenangan Perang Patriotik Raya di Moskow, kata Kemlu China."
+    made_up = ('Russia calls the war whose 80th victory anniversary Xi Jinping attended in Moscow the "War of the '
+               '80th Anniversary of the Victory of the Chinese People\'s War of Liberation".')
+    assert grounding(made_up, q, ev, "en")[0] < 0.5
     # A lower-case word of the question is not its name: "nasional" does not make the answer old.
     q = "siapakah penyelenggara pameran produk berskala nasional di gedung Smesco?"
     ev = "Pameran produk berskala nasional itu diselenggarakan Dewan Kerajinan Nasional di Gedung Smesco."
