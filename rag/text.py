@@ -9,7 +9,8 @@ import unicodedata
 from rag.cleaning import MONTHS
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
+# Not after one letter: an initial or abbreviation ("Michael J. Fox", "Klimaschutz e. V") ends no sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])(?<!\b[A-Za-z]\.)[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
 # Question words and fillers that say what is asked, not what it is about.
 _QUESTION_WORDS = {
     "id": {"apa", "apakah", "siapa", "siapakah", "kapan", "kapankah", "dimana", "di", "mana", "manakah",

@@ -48,3 +48,13 @@ def test_citation_problems_detects_broken_predictions():
     assert citation_problems({**good, "answer": "x [2]"})
     assert citation_problems({**good, "citations": [{"n": 1, "chunk_id": "zz"}]})
     assert citation_problems({**good, "abstained": True})
+
+
+def test_an_initial_ends_no_sentence():
+    from rag.text import split_sentences
+
+    text = "Kerja sama dengan Klimaschutz e. V dimulai 2005. Michael J. Fox datang. Ia pulang pada 2. Lalu pergi."
+    assert split_sentences(text) == ["Kerja sama dengan Klimaschutz e. V dimulai 2005.", "Michael J. Fox datang.",
+                                     "Ia pulang pada 2.", "Lalu pergi."]
+    sentences = attribute("Klimaschutz e. V [1].", {1: "Lembaga Klimaschutz e. V dari Jerman."})
+    assert render(sentences) == "Klimaschutz e. V [1]."
