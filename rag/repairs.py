@@ -277,7 +277,6 @@ def _gap(text: str, spans: list[tuple[int, int]], left: int, allowed: str = r"\s
     return re.fullmatch(allowed, text[spans[left][1]:spans[left + 1][0]]) is not None
 
 
-
 _INITIALS = re.compile(r"[A-Z][A-Z0-9]{1,7}")
 _LONG_FORM_WORDS = 10
 
