@@ -120,10 +120,10 @@ def new_terms(answer: str, question: str, evidence_text: str = "", head: str = "
 
     A run of capitalised words counts as one name: "Menteri Pertahanan Sergei Shoigu" is not new
     when the question already names Shoigu. With `evidence_text`, a run the sources never write as
-    one is two names glued by the model ("East Meet West Gitarren Festival Edenkoben" for "Apakah nama
-    festival di Edenkoben …", where the sources write "… Festival di Edenkoben"): only the part the
-    question names is old. So is a run that opens with `head`, the noun the question asks an instance
-    of ("Bandara Adisutjipto Yogyakarta" for "Apa nama bandara di Yogyakarta?").
+    one is two names glued by the model ("PT Astra Kusnadi Sugiharto" for "Di perusahaan manakah
+    Kusnadi Sugiharto …" when the sources write "Kusnadi Sugiharto, manajer PT Astra"): only the part
+    the question names is old. So is a run that opens with `head`, the noun the question asks an
+    instance of ("Bandara Adisutjipto Yogyakarta" for "Apa nama bandara di Yogyakarta?").
     """
     asked = evidence_terms(question)
     # Names are what the question writes capitalised: "nasional" in a question does not make
