@@ -67,10 +67,9 @@ def asks_byline(question: str) -> bool:
 def expected_kind(question: str) -> str:
     """"time", "number", "name", "place" or "" (no constraint) for a question."""
     q = " ".join(re.findall(r"\w+", fold(question)))
-    for kind, pattern in _EXPECTS:
-        if pattern.search(q):
-            return kind
-    return ""
+    # The first question word decides: "Where was the President when he …" asks for a place.
+    found = [(m.start(), order, kind) for order, (kind, pattern) in enumerate(_EXPECTS) if (m := pattern.search(q))]
+    return min(found)[2] if found else ""
 
 
 def has_kind(answer: str, kind: str) -> bool:

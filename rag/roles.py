@@ -97,8 +97,11 @@ def _abbreviates(word: str, words: list[str]) -> bool:
 
 def _matches(office: str, title: list[str], phrase: list[str] | None = None) -> bool:
     """Whether a title holds the office, also abbreviated either way ("Menlu" / "Menteri Luar Negeri")."""
+    # A title word shortening the office with its qualifier ("Menlu") opens with the office; one that only
+    # repeats the qualifier ("Kalimantan" in "Kepala BKSDA Kalimantan" for "head of … Kalimantan") is not it.
     return (office in title or similar_term(office, set(title)) or _abbreviates(office, title)
-            or any(_abbreviates(t, [office, *(phrase or [])]) for t in title if t not in _HONORIFICS))
+            or any(t[:1] == office[:1] and _abbreviates(t, [office, *(phrase or [])])
+                   for t in title if t not in _HONORIFICS))
 
 
 def check_role(answer: str, question: str, evidence_texts: list[str]) -> RoleCheck:

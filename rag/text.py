@@ -79,8 +79,8 @@ NUMBER_WORDS = {
     "sembilan": 9, "sepuluh": 10, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }
-# "27/7/2023", and the news dateline style "Selasa (16/8)" with no year.
-_NUMERIC_DATE = re.compile(r"\b\d{1,2}/(\d{1,2})/\d{2,4}\b|\(\s*\d{1,2}/\s*(\d{1,2})\s*\)")
+# "27/7/2023", and the news dateline style "Selasa (16/8)" with no year, also after a credit ("(AFP/JP, 18/10)").
+_NUMERIC_DATE = re.compile(r"\b\d{1,2}/(\d{1,2})/\d{2,4}\b|\(\s*(?:[^(),]{1,30},\s*)?\d{1,2}/\s*(\d{1,2})\s*\)")
 
 
 def _term(raw: str) -> str:

@@ -16,6 +16,9 @@ def test_question_kinds():
     assert expected_kind("Dimanakah lokasi Bandung?") == expected_kind("Di negara manakah Karlsruhe?") == "place"
     assert expected_kind("Dari manakah ia berasal?") == expected_kind("Ke manakah tujuan pesawat itu?") == "place"
     assert expected_kind("Mengapa Rusia datang?") == ""
+    # The first question word decides; a later "when" joins a clause.
+    assert expected_kind("Where was the President when he chaired the meeting?") == "place"
+    assert expected_kind("Tanggal berapa Festival dibuka?") == "time"
     assert has_kind("pada 27 Juli 2023", "time") and not has_kind("di Pyongyang", "time")
     assert has_kind("dua kapal", "number") and not has_kind("kapal selam", "number")
 
@@ -29,6 +32,10 @@ def test_grounding_counts_only_what_the_answer_adds():
     assert grounding("Pada 12 Agustus", "Kapan perayaan?", EVIDENCE, "id")[1] is False
     # a date written the other language's way is still grounded
     assert grounding("On 27 July 2023", "When is the celebration?", EVIDENCE, "en") == (1.0, True)
+    # a dateline after a credit ("(AFP/JP, 18/10)") dates it too
+    quoted = "seperti dikutip Harian Rakyat (AFP/JP, 18/10), misi itu berhasil."
+    assert grounding("18 October", "On what date was he quoted?", quoted, "en")[1] is True
+    assert grounding("18 November", "On what date was he quoted?", quoted, "en")[1] is False
     # only repeating the question's own name answers nothing
     q2 = "Siapa pejabat Korea Utara yang menyambut Shoigu?"
     assert grounding("Menteri Pertahanan Sergei Shoigu", q2, EVIDENCE, "id")[0] == 0.0

@@ -24,6 +24,11 @@ def test_right_answers_pass():
     text = 'kata Kepala BKSDA Kalteng Yohanes Sudarto. Ada imbauan dari Bapak Wakil Presiden Jusuf Kalla.'
     assert not check_role("Yohanes Sudarto", "Siapa Kepala BKSDA Kalimantan Tengah?", [text]).conflict
     assert not check_role("Jusuf Kalla", "Siapa Wakil Presiden Indonesia?", [text]).conflict
+    # An English office ("head") is not the source's "Kepala": a title word that only repeats the
+    # question's qualifier ("Kalimantan") does not make it the office asked about.
+    text = "Kepala Balai Konservasi Sumber Daya Alam (BKSDA) Kalimantan Tengah Yohanes Sudarto mengatakan."
+    question = "Who is the head of the Natural Resources Conservation Agency (BKSDA) of Central Kalimantan?"
+    assert not check_role("Yohanes Sudarto", question, [text]).conflict
 
 
 def test_nothing_to_compare_means_no_conflict():
