@@ -25,7 +25,8 @@ _EXPECTS = [
     ("time", re.compile(r"\b(kapan|kapankah|tanggal berapa(kah)?|tahun berapa(kah)?|bulan apa(kah)?|hari apa(kah)?|"
                         r"sejak kapan|sampai kapan|when|what date|which date|what year|which year|what day|"
                         r"which day|what month|which month)\b")),
-    ("number", re.compile(r"\b(berapa|berapakah|how many|how much|how long|how old)\b")),
+    ("number", re.compile(r"\b(berapa|berapakah|how many|how much|how long|how old|what (?:is|was|are|were) the "
+                          r"(?:value|number|amount|price|cost|population|percentage|age|height|length|distance|area))\b")),
     ("name", re.compile(r"\b(siapa|siapakah|who|whom|whose)\b")),
     ("place", re.compile(r"\b((?:di|ke|dari) ?mana(?:kah)?|(?:kota|negara) (?:mana|apa)(?:kah)?|where|"
                          r"which city|what city|which country|what country)\b")),
@@ -147,9 +148,35 @@ def question_terms(question: str, lang: str) -> set[str]:
 
 
 def _found(terms: set[str], text: str) -> int:
+    return len(_found_terms(terms, text))
+
+
+def _found_terms(terms: set[str], text: str) -> set[str]:
     vocabulary = evidence_terms(text) | set(content_words(text))
     roots = {light_root(w) for w in vocabulary}
-    return sum(term_in(t, vocabulary, roots) or similar_term(t, vocabulary) for t in terms)
+    return {t for t in terms if term_in(t, vocabulary, roots) or similar_term(t, vocabulary)}
+
+
+# A run of capitalised words, with the small words English names hold ("Agency for the Assessment of …").
+_ENGLISH_NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|the|for|and|&)\s+)*[A-Z][\w'’.-]*)*")
+
+
+def _english_coverage(question: str, text: str) -> float:
+    """Share of an English question's names and numbers found in `text`, a name counting once.
+
+    A name in an English question is often a translated one ("Papua Cultural Festival" for "Pesta
+    Budaya Papua", "South Sumatra Provincial Sports Week"): only its proper part survives in the
+    articles, so a name is found when any of its words is.
+    """
+    terms = question_terms(question, "en")
+    body = question.split(" ", 1)[1] if " " in question else question
+    groups = [g for run in _ENGLISH_NAME.finditer(body) if (g := salient_terms(run.group(0)) & terms)]
+    named = set().union(*groups) if groups else set()
+    groups += [{t} for t in terms - named]
+    if not groups:
+        return 1.0
+    found = _found_terms(terms, text)
+    return sum(bool(g & found) for g in groups) / len(groups)
 
 
 def question_coverage(question: str, lang: str, text: str) -> float:
@@ -158,8 +185,10 @@ def question_coverage(question: str, lang: str, text: str) -> float:
     Indonesian questions are compared word by word (light roots for affixes); English ones against
     Indonesian articles only by what survives translation: names and numbers.
     """
-    terms = question_terms(question, lang)
     text = _with_english_names(text, lang)
+    if lang == "en":
+        return _english_coverage(question, text)
+    terms = question_terms(question, lang)
     coverage = _found(terms, text) / len(terms) if terms else 1.0
     # "Di provinsi manakah letak Pelaihari?": "provinsi" is what kind of thing the answer is, not what the
     # question is about; a source naming the province need not write the word (it counts when it does).

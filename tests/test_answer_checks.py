@@ -19,6 +19,7 @@ def test_question_kinds():
     # The first question word decides; a later "when" joins a clause.
     assert expected_kind("Where was the President when he chaired the meeting?") == "place"
     assert expected_kind("Tanggal berapa Festival dibuka?") == "time"
+    assert expected_kind("What is the value of trade between Russia and China?") == "number"
     assert has_kind("pada 27 Juli 2023", "time") and not has_kind("di Pyongyang", "time")
     assert has_kind("dua kapal", "number") and not has_kind("kapal selam", "number")
 
@@ -47,6 +48,14 @@ def test_question_coverage():
     assert question_coverage("Kapan perayaan Victory Day digelar di Pyongyang?", "id", EVIDENCE) == 1.0
     assert question_coverage("Berapa harga tiket pesawat ke Tianjin?", "id", EVIDENCE) < 0.5
     assert question_coverage("When is Victory Day in Pyongyang?", "en", EVIDENCE) == 1.0
+
+
+def test_an_english_name_is_found_by_the_part_that_survives_translation():
+    text = "Pesta Budaya Papua berlangsung 22-27 Agustus di Jayapura."
+    # "Papua Cultural Festival" is one name, found by "Papua"; word by word it was a third.
+    assert question_coverage("When is this year's Papua Cultural Festival held?", "en", text) == 1.0
+    assert question_coverage("When is the Jakarta Marathon held?", "en", text) == 0.0
+    assert question_coverage("When did the Papua Cultural Festival meet the Jakarta Marathon?", "en", text) == 0.5
 
 
 def test_the_asked_noun_need_not_be_in_the_sources():
