@@ -17,6 +17,9 @@ from rag.prompting import Prompts
 
 # A translation longer than this many times the question's characters has run off into an answer.
 _MAX_GROWTH = 3
+# A year: one the question does not write was made up by the model ("In what year did …" → "Di tahun
+# 2018, …"), and shown beside the question it becomes the answer.
+_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 
 
 def translate_question(model: LanguageModel, prompts: Prompts, question: str, max_tokens: int) -> str:
@@ -25,5 +28,7 @@ def translate_question(model: LanguageModel, prompts: Prompts, question: str, ma
     text = model.complete(messages, max_tokens=max_tokens, stop=["\n"]).strip()
     text = re.sub(r"^[\"'“”]+|[\"'“”]+$", "", text).strip()
     if not text or len(text) > _MAX_GROWTH * len(question) + 20 or not re.search(r"\w", text):
+        return ""
+    if set(_YEAR.findall(text)) - set(_YEAR.findall(question)):
         return ""
     return text

@@ -30,6 +30,12 @@ def test_a_runaway_or_empty_translation_is_dropped():
     prompts = Prompts()
     assert translate_question(ScriptedModel("x " * 200), prompts, "Who?", 48) == ""
     assert translate_question(ScriptedModel("  "), prompts, "Who came?", 48) == ""
+    # a year the question does not give was made up, and would be taken for the answer
+    question = "In what year did Balawan play in Trondheim?"
+    made_up = ScriptedModel("Di tahun 2018, Balawan bermain di Trondheim.")
+    assert translate_question(made_up, prompts, question, 48) == ""
+    question = "What happened in Samarkand in 2022?"
+    assert translate_question(ScriptedModel("Apa yang terjadi di Samarkand pada 2022?"), prompts, question, 48)
 
 
 def test_retriever_searches_the_translation_by_words_too(tmp_settings, tmp_path):
