@@ -20,6 +20,10 @@ _MAX_GROWTH = 3
 # A year: one the question does not write was made up by the model ("In what year did …" → "Di tahun
 # 2018, …"), and shown beside the question it becomes the answer.
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+# How an Indonesian question reads: a question mark or a question word. A "translation" of a question
+# without either is a statement: the model answered ("CGSC adalah singkatan dari …"), often wrongly.
+_ASKING = re.compile(r"\?|\b(?:apa|siapa|kapan|di\s?mana|mana|berapa|bagaimana|mengapa|kenapa)(?:kah)?\b",
+                     re.IGNORECASE)
 
 
 def translate_question(model: LanguageModel, prompts: Prompts, question: str, max_tokens: int) -> str:
@@ -30,5 +34,7 @@ def translate_question(model: LanguageModel, prompts: Prompts, question: str, ma
     if not text or len(text) > _MAX_GROWTH * len(question) + 20 or not re.search(r"\w", text):
         return ""
     if set(_YEAR.findall(text)) - set(_YEAR.findall(question)):
+        return ""
+    if question.rstrip().endswith("?") and not _ASKING.search(text):
         return ""
     return text

@@ -34,6 +34,9 @@ def test_a_runaway_or_empty_translation_is_dropped():
     question = "In what year did Balawan play in Trondheim?"
     made_up = ScriptedModel("Di tahun 2018, Balawan bermain di Trondheim.")
     assert translate_question(made_up, prompts, question, 48) == ""
+    # a statement is an answer, not the question's translation
+    answered = ScriptedModel("CGSC adalah singkatan dari Center for Global Science.")
+    assert translate_question(answered, prompts, "What does CGSC stand for?", 48) == ""
     question = "What happened in Samarkand in 2022?"
     assert translate_question(ScriptedModel("Apa yang terjadi di Samarkand pada 2022?"), prompts, question, 48)
 
