@@ -415,7 +415,7 @@ class Pipeline:
             raw = names_in_english(raw)
         # The cited excerpt's wording first: the same words may stand elsewhere in another sense.
         in_order = [e.text for e in cited_now] + [e.text for e in evidence if e not in cited_now]
-        role = check_role(strip_markers(raw), question, in_order)
+        role = check_role(strip_markers(raw), question, in_order, lang)
         if role.conflict and not role.replacement:
             return withheld("the answer holds another office than the one asked")
         if role.replacement:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answer_checks import expected_kind, similar_term
+from rag.places import ENGLISH_TO_INDONESIAN
 from rag.text import fold, stopwords
 
 # Office words that head a title, Indonesian and English (folded).
@@ -23,6 +24,15 @@ OFFICES = {
     "president", "minister", "governor", "mayor", "chairman", "chair", "head", "director", "king", "queen",
     "prime", "ambassador", "spokesperson", "spokesman", "coach", "captain", "leader", "chief", "secretary",
     "commander",
+}
+# An English office in the words Indonesian news titles it with (folded): the check then reads English questions.
+_INDONESIAN_OFFICE = {
+    "president": {"presiden"}, "minister": {"menteri"}, "governor": {"gubernur"}, "mayor": {"walikota", "wali"},
+    "chairman": {"ketua"}, "chair": {"ketua"}, "head": {"kepala", "ketua"}, "director": {"direktur", "dirut"},
+    "king": {"raja"}, "queen": {"ratu"}, "prime": {"perdana", "pm"}, "ambassador": {"duta", "dubes"},
+    "spokesperson": {"jubir", "juru"}, "spokesman": {"jubir", "juru"}, "coach": {"pelatih"},
+    "captain": {"kapten"}, "leader": {"pemimpin", "ketua"}, "commander": {"komandan", "panglima"},
+    "chief": {"kepala", "ketua", "panglima"}, "secretary": {"sekretaris", "sekjen"},
 }
 # Forms of address that precede a title ("Bapak Wakil Presiden …"): not part of the office.
 _HONORIFICS = {"bapak", "pak", "ibu", "bu", "mr", "mrs", "ms", "dr", "ir", "prof", "h", "hj"}
@@ -95,7 +105,18 @@ def _abbreviates(word: str, words: list[str]) -> bool:
     return split(word, 0)
 
 
+def _forms(word: str) -> set[str]:
+    """A folded question word with its Indonesian forms: "prime" → perdana, pm; "britain" → inggris."""
+    forms = {word} | _INDONESIAN_OFFICE.get(word, set())
+    return forms | {f for f in ENGLISH_TO_INDONESIAN.get(word, []) if " " not in f}
+
+
 def _matches(office: str, title: list[str], phrase: list[str] | None = None) -> bool:
+    """Whether a title holds the office in any of its forms (an English one by its Indonesian words)."""
+    return any(_matches_form(form, title, phrase) for form in _forms(office))
+
+
+def _matches_form(office: str, title: list[str], phrase: list[str] | None = None) -> bool:
     """Whether a title holds the office, also abbreviated either way ("Menlu" / "Menteri Luar Negeri")."""
     # A title word shortening the office with its qualifier ("Menlu") opens with the office; one that only
     # repeats the qualifier ("Kalimantan" in "Kepala BKSDA Kalimantan" for "head of … Kalimantan") is not it.
@@ -104,14 +125,21 @@ def _matches(office: str, title: list[str], phrase: list[str] | None = None) -> 
                    for t in title if t not in _HONORIFICS))
 
 
-def check_role(answer: str, question: str, evidence_texts: list[str]) -> RoleCheck:
+def check_role(answer: str, question: str, evidence_texts: list[str], lang: str = "id") -> RoleCheck:
     """Whether a short name answer holds the office the question asks for, by its title in the evidence."""
     asked = _asked_office(question) if expected_kind(question) == "name" else None
     answer = answer.strip().rstrip(".")
     if not asked or not answer or len(answer.split()) > 4 or any(_is_office(w) for w in answer.split()):
         return RoleCheck()
     office, qualifier = asked
-    question_words = {fold(w.strip("()")) for w in _TOKEN.findall(question)}
+    if lang == "en":
+        # An English qualifier word is compared only in a form the excerpts use ("Britain" as "Inggris",
+        # "Uzbekistan"); the words of a translated body's name ("Natural Resources Agency") are not.
+        written = {fold(w) for text in evidence_texts for w in _TOKEN.findall(text)}
+        qualifier = [w for w in qualifier if len(_forms(w)) > 1 or w in written or similar_term(w, written)]
+        if not qualifier:
+            return RoleCheck()
+    question_words = {f for w in _TOKEN.findall(question) for f in _forms(fold(w.strip("()")))}
     for text in evidence_texts:
         found = re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", text)
         if not found:
@@ -119,7 +147,7 @@ def check_role(answer: str, question: str, evidence_texts: list[str]) -> RoleChe
         title = _title_before(text, found.start())
         if not _matches(office, title, qualifier):
             return RoleCheck()  # titled otherwise (or not at all) here: nothing to compare
-        missing = [w for w in qualifier if w not in title and not similar_term(w, set(title))]
+        missing = [w for w in qualifier if not any(f in title or similar_term(f, set(title)) for f in _forms(w))]
         own = [w for w in title if w not in question_words and not similar_term(w, question_words)
                and w not in OFFICES and w not in _HONORIFICS and not _abbreviates(w, [office, *qualifier])]
         if not missing or not own:
@@ -139,7 +167,7 @@ def _holder(qualifier: list[str], question_words: set[str], evidence_texts: list
             words = run.group(0).split()
             folded = [fold(w.strip("()")) for w in words]
             if not any(w in OFFICES for w in folded) or not all(
-                    q in folded or similar_term(q, set(folded)) for q in qualifier):
+                    any(f in folded or similar_term(f, set(folded)) for f in _forms(q)) for q in qualifier):
                 continue
             # The name is what follows the last word the question itself uses.
             last = max(i for i, w in enumerate(folded) if w in question_words or similar_term(w, question_words))

@@ -51,3 +51,14 @@ def test_the_pipeline_withholds_or_replaces_a_holder_of_another_office():
     assert answer.abstained and answer.citations == []
     answer = pipe._finish("Siapakah Menlu Belanda?", "id", "Ban Ki-Moon [2].", evidence)
     assert answer.text == "Bernard Bot [2]." and not answer.abstained
+
+
+def test_an_english_question_is_read_through_the_indonesian_title_words():
+    text = ("Presiden akan bertemu Presiden Palestina Mahmoud Abbas, Perdana Menteri (PM) Thailand Thaksin Sinawatra, "
+            "PM Inggris Tony Blair dan Presiden Iran Mahmood Ahmadinejad.")
+    # "Prime Minister" is "Perdana Menteri" / "PM", "Britain" is "Inggris"
+    assert check_role("Thaksin Sinawatra", "Who is the Prime Minister of Britain?", [text], "en").replacement == (
+        "Tony Blair")
+    assert not check_role("Tony Blair", "Who is the Prime Minister of Britain?", [text], "en").conflict
+    assert check_role("Mahmoud Abbas", "Who is the president of Iran?", [text], "en").replacement == (
+        "Mahmood Ahmadinejad")
