@@ -28,7 +28,7 @@ def test_right_answers_pass():
     # question's qualifier ("Kalimantan") does not make it the office asked about.
     text = "Kepala Balai Konservasi Sumber Daya Alam (BKSDA) Kalimantan Tengah Yohanes Sudarto mengatakan."
     question = "Who is the head of the Natural Resources Conservation Agency (BKSDA) of Central Kalimantan?"
-    assert not check_role("Yohanes Sudarto", question, [text]).conflict
+    assert not check_role("Yohanes Sudarto", question, [text], "en").conflict
 
 
 def test_nothing_to_compare_means_no_conflict():
