@@ -65,6 +65,9 @@ _ANAPHORA = {"he", "she", "it", "they", "him", "her", "his", "its", "their", "th
 _FOLLOW_UP_MAX_TERMS = 3
 # The reason given for an answer whose words the evidence does not hold (it gets a second attempt).
 UNGROUNDED = "answer not grounded"
+# The reason given for an answer with nothing of the kind asked ("60" for "when …"); it gets one too.
+WRONG_KIND = "no {kind} in the answer"
+_WRONG_KINDS = {WRONG_KIND.format(kind=kind) for kind in ("time", "number", "name", "place")}
 
 
 @dataclass
@@ -318,7 +321,8 @@ class Pipeline:
             gate.feed(piece)
         raw = "".join(pieces).strip()
         answer = self._finish(question, lang, raw, evidence, translation)
-        if answer.abstained and answer.reason.startswith(UNGROUNDED) and self.settings.answer.retry_ungrounded:
+        retry = answer.reason.startswith(UNGROUNDED) or answer.reason in _WRONG_KINDS
+        if answer.abstained and retry and self.settings.answer.retry_ungrounded:
             answer = self._second_attempt(question, lang, messages, answer, evidence, translation)
         answer.ttft_s = ttft or (time.perf_counter() - started)
         answer.latency_s = time.perf_counter() - started
@@ -360,7 +364,7 @@ class Pipeline:
             return "model: small talk, not an answer"
         kind = expected_kind(question)
         if kind and not has_kind(body, kind):
-            return f"no {kind} in the answer"
+            return WRONG_KIND.format(kind=kind)
         shown = self._shown(evidence)
         names, numbers_ok = grounding(body, question, shown, lang)
         if not numbers_ok:

@@ -79,7 +79,9 @@ def has_kind(answer: str, kind: str) -> bool:
     folded = [fold(t) for t in tokens]
     has_digit = any(t.isdigit() for t in folded)
     if kind == "time":
-        return has_digit or any(t in MONTHS or t in _TIME_WORDS for t in folded)
+        # A bare count ("60", "26 menit dan 17,53 detik") answers no when-question; a year, a date or an hour does.
+        dated = re.search(r"(?<!\d)(?:1\d{3}|2\d{3})(?!\d)|\d{1,2}\s*/\s*\d{1,2}|\b\d{1,2}[.:]\d{2}\b", answer)
+        return bool(dated) or any(t in MONTHS or t in _TIME_WORDS for t in folded)
     if kind == "number":
         return has_digit or any(t in NUMBER_WORDS or t in _NUMBER_WORDS_EXTRA for t in folded)
     if kind in ("name", "place"):

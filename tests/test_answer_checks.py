@@ -21,6 +21,9 @@ def test_question_kinds():
     assert expected_kind("Tanggal berapa Festival dibuka?") == "time"
     assert expected_kind("What is the value of trade between Russia and China?") == "number"
     assert has_kind("pada 27 Juli 2023", "time") and not has_kind("di Pyongyang", "time")
+    # a year, a dateline or an hour is a time; a bare count or a duration is not
+    assert all(has_kind(a, "time") for a in ("1945", "Jumat (26/8)", "pukul 20.15", "akhir 2004", "1990-an"))
+    assert not any(has_kind(a, "time") for a in ("60", "26 menit dan 17,53 detik", "143 orang"))
     assert has_kind("dua kapal", "number") and not has_kind("kapal selam", "number")
 
 

@@ -115,3 +115,24 @@ def test_the_model_reads_dateline_dates_with_the_month_named_and_the_user_gets_t
     assert answer.contexts[0].text == text  # what the user is shown as the source is the source
     _, prompt = ask(False)
     assert "Rabu (5/10)." in prompt
+
+
+def test_an_answer_of_the_wrong_kind_gets_a_second_attempt_too(monkeypatch):
+    """ "60" (an age) for "Kapan …" is withheld; the next reply, a date the excerpt gives, is shown."""
+    text = "Kartono Ryadi, yang lahir pada 30 Juni 1945, kini berusia 60 tahun."
+
+    class Store:
+        def count(self):
+            return 1
+
+    def ask(retry: bool):
+        evidence = [Evidence(1, Hit("d#1", text, {"source": "d", "title": "Kartono"}, 1.0), text)]
+        model = ScriptedModel("60 [1].", "30 Juni 1945 [1].")
+        pipe = Pipeline(load_settings(None, answer={"retry_ungrounded": retry}), Store(), None, model, Prompts())
+        monkeypatch.setattr(pipe, "retrieve", lambda *args, **kwargs: evidence)
+        return pipe.ask("Kapan Kartono Ryadi lahir?"), model
+
+    answer, model = ask(True)
+    assert model.avoided == ["60 [1]."] and "30 Juni 1945 [1]" in answer.text and not answer.abstained
+    answer, model = ask(False)
+    assert answer.abstained and answer.reason == "no time in the answer" and model.avoided == []
