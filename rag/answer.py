@@ -42,6 +42,7 @@ from rag.repairs import (
     snap_to_evidence,
     spelled_out,
     widen_to_source,
+    year_as_written,
 )
 from rag.retrieve import Retriever
 from rag.roles import check_role
@@ -404,7 +405,8 @@ class Pipeline:
         # A year must come from the excerpt the answer cites (another excerpt may be another event);
         # the repairs below keep the markers, so these stay the cited excerpts.
         cited_now = [by_n[n] for n in parse_markers(raw) if n in by_n]
-        raw = drop_invented_years(raw, self._shown(cited_now or evidence))
+        raw = year_as_written(drop_invented_years(raw, self._shown(cited_now or evidence)),
+                              self._shown(cited_now or evidence))
         if lang == "id":  # an answer in the articles' language should be their very words
             texts = [e.text for e in evidence]
             short = strip_markers(raw)

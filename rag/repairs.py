@@ -43,6 +43,39 @@ def drop_invented_years(answer: str, evidence_text: str) -> str:
     return _DATE_WITH_YEAR.sub(lambda m: m.group(0) if m.group(2) in vocabulary else m.group(1), answer)
 
 
+# A full date in an answer, day first ("7 Agustus 1800") or month first ("August 7, 1800").
+_FULL_DATE = re.compile(rf"\b(?:(?P<day>\d{{1,2}})\s+(?P<month>{MONTH_ALTERNATION})|(?P<month2>{MONTH_ALTERNATION})\s+"
+                        rf"(?P<day2>\d{{1,2}}),?)\s+(?P<year>\d{{4}})\b", re.IGNORECASE)
+
+
+def year_as_written(answer: str, evidence_text: str) -> str:
+    """"August 7, 1800" → "August 7, 2005" when the sources date that day only as "7 Agustus 2005".
+
+    The model sometimes pairs a date with another year of the same excerpt ("Tahun 1800-an, kota yang
+    tanggal 7 Agustus 2005 …"); a year the sources never write with that day and month gives way to the
+    one they do write with it, when there is exactly one.
+    """
+    def fix(m: re.Match) -> str:
+        day = int(m.group("day") or m.group("day2"))
+        month = MONTHS[(m.group("month") or m.group("month2")).lower()]
+        with_year = {int(y) for d, mo, y in _source_dates(evidence_text) if (d, mo) == (day, month) and y}
+        year = int(m.group("year"))
+        if not with_year or year in with_year or len(with_year) > 1:
+            return m.group(0)
+        return m.group(0)[: m.start("year") - m.start()] + str(with_year.pop())
+
+    return _FULL_DATE.sub(fix, answer)
+
+
+def _source_dates(text: str) -> list[tuple[int, int, str]]:
+    """(day, month, year or "") of every date the text writes in words or as d/m/yyyy."""
+    dates = [(int(m.group("day") or m.group("day2")), MONTHS[(m.group("month") or m.group("month2")).lower()],
+              m.group("year")) for m in _FULL_DATE.finditer(text)]
+    dates += [(int(d), int(mo), y) for d, mo, y in re.findall(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", text)
+              if 1 <= int(mo) <= 12]
+    return dates
+
+
 _DAY_MONTH_TEXT = rf"\b(?P<day>\d{{1,2}})\s+(?P<month>{MONTH_ALTERNATION})\b(?:\s+(?P<year>\d{{4}})\b)?(?!\s*\d)"
 _DAY_MONTH = re.compile(_DAY_MONTH_TEXT, re.IGNORECASE)
 _WEEKDAYS = "Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu"

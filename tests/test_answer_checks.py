@@ -532,3 +532,13 @@ def test_a_reply_that_opens_with_small_talk_is_withheld():
     surabaya = pipe._finish("Di kota mana Shoigu singgah?", "id", "Surabaya [1].",
                             [Evidence(1, Hit("d#2", stop, {"source": "d"}, 1.0), stop)])
     assert not surabaya.abstained  # an opener is a whole word: "sure" does not stop "Surabaya"
+
+
+def test_a_date_takes_the_year_the_sources_write_with_it():
+    from rag.repairs import year_as_written
+
+    ev = "Tahun 1800-an, kota yang tanggal 7 Agustus 2005 genap berusia 336 tahun itu sudah ramai."
+    assert year_as_written("On August 7, 1800, Padang grew [1].", ev) == "On August 7, 2005, Padang grew [1]."
+    assert year_as_written("7 Agustus 1800 [1].", ev) == "7 Agustus 2005 [1]."
+    assert year_as_written("8 Agustus 1800", ev) == "8 Agustus 1800"  # another day: left to the checks
+    assert year_as_written("7 August 1800", "pada 7/8/2005 dan 7/8/2006") == "7 August 1800"  # two years: no guess
