@@ -405,8 +405,8 @@ class Pipeline:
         # A year must come from the excerpt the answer cites (another excerpt may be another event);
         # the repairs below keep the markers, so these stay the cited excerpts.
         cited_now = [by_n[n] for n in parse_markers(raw) if n in by_n]
-        raw = year_as_written(drop_invented_years(raw, self._shown(cited_now or evidence)),
-                              self._shown(cited_now or evidence))
+        cited_text = self._shown(cited_now or evidence)
+        raw = year_as_written(drop_invented_years(raw, cited_text), cited_text)
         if lang == "id":  # an answer in the articles' language should be their very words
             texts = [e.text for e in evidence]
             short = strip_markers(raw)
