@@ -4,7 +4,8 @@ Ingests the FacQA passages into a data dir of their own (incremental: a second r
 then runs `kabar eval --retrieval-only` on the 311 valid questions and, with `--answers N`, the full
 pipeline on the first N valid questions (about 4 s a question on 2 cores).
 
-Usage: python bench/facqa.py [--facqa-dir DIR] [--data-dir DIR] [--answers N] [--out-dir DIR]
+Usage: python bench/facqa.py [--facqa-dir DIR] [--data-dir DIR] [--answers N] [--out-dir DIR] [--gold FILE]
+(`--gold eval/facqa_train_en.jsonl`: the 60 train questions translated into English, instead of valid).
 """
 
 from __future__ import annotations
@@ -55,22 +56,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="also answer the first N valid questions with the LLM (default 0)")
     parser.add_argument("--out-dir", type=Path, default=None,
                         help="predictions and reports go here (default DATA_DIR/runs)")
+    parser.add_argument("--gold", type=Path, default=None,
+                        help="questions to ask instead of FACQA_DIR/valid.jsonl (e.g. eval/facqa_train_en.jsonl)")
     args = parser.parse_args(argv)
 
-    valid = args.facqa_dir / "valid.jsonl"
+    valid = args.gold or args.facqa_dir / "valid.jsonl"
     if not valid.is_file() or not (args.facqa_dir / "passages.jsonl").is_file():
-        parser.error(f"{args.facqa_dir} has no valid.jsonl / passages.jsonl")
+        parser.error(f"no {valid} or no {args.facqa_dir / 'passages.jsonl'}")
     out_dir = args.out_dir or args.data_dir / "runs"
     out_dir.mkdir(parents=True, exist_ok=True)
 
     ingest_passages(args.facqa_dir, args.data_dir)
     base = ["--data-dir", str(args.data_dir), "eval", "--gold", str(valid)]
-    print(f"\n== FacQA valid, retrieval only ({out_dir / 'retrieval.jsonl'})")
+    print(f"\n== {valid.name}, retrieval only ({out_dir / 'retrieval.jsonl'})")
     code = run_kabar([*base, "--retrieval-only", "--out", str(out_dir / "retrieval.jsonl"),
                       "--report", str(out_dir / "retrieval.md")])
     if code or args.answers <= 0:
         return code
-    print(f"\n== FacQA valid, first {args.answers} questions answered ({out_dir / 'answers.jsonl'})")
+    print(f"\n== {valid.name}, first {args.answers} questions answered ({out_dir / 'answers.jsonl'})")
     return run_kabar([*base, "--limit", str(args.answers), "--out", str(out_dir / "answers.jsonl"),
                       "--report", str(out_dir / "answers.md")])
 
