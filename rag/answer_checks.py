@@ -6,7 +6,7 @@ import difflib
 import re
 
 from rag.citations import strip_markers
-from rag.places import english_names
+from rag.places import english_names, indonesian_forms
 from rag.text import (
     MONTHS,
     NUMBER_WORDS,
@@ -112,12 +112,15 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     # Only an Indonesian answer is held to the sources' own wording of its names.
     fresh, old = new_terms(answer, question, *((evidence_text, asked_noun(question)) if lang == "id" else ()))
     # "Russian" in the answer to a question about "Russia's …" is the question's own word, not news.
-    asked_names = evidence_terms(question)
+    # An English question's places, bodies and offices also stand in the answer in the sources' words
+    # ("Juru Bicara Kementerian Luar Negeri China" only restates "the Chinese Foreign Ministry spokesperson").
+    asked_names = evidence_terms(f"{question} {indonesian_forms(question)}" if lang == "en" else question)
     fresh = {t for t in fresh if not similar_term(t, asked_names)}
     if not fresh:
         asked = asked_names | old
         asked_roots = {light_root(w) for w in asked}
-        words = [w for w in content_words(answer) if not term_in(w, asked, asked_roots)]
+        words = [w for w in content_words(answer) if not term_in(w, asked, asked_roots)
+                 and not (lang == "en" and similar_term(w, asked))]  # "Kemenerian": a miscopied asked word
         if not words:
             return 0.0, True  # the reply only restates the question
         if lang != "id":

@@ -88,6 +88,25 @@ ENGLISH_TO_INDONESIAN: dict[str, list[str]] = {
     "second world war": ["perang dunia ii", "perang dunia kedua"],
 }
 
+# An English office in the words Indonesian news titles it with (folded).
+OFFICE_FORMS: dict[str, set[str]] = {
+    "president": {"presiden"}, "minister": {"menteri"}, "governor": {"gubernur"}, "mayor": {"walikota", "wali"},
+    "chairman": {"ketua"}, "chair": {"ketua"}, "head": {"kepala", "ketua"}, "director": {"direktur", "dirut"},
+    "king": {"raja"}, "queen": {"ratu"}, "prime": {"perdana", "pm"}, "ambassador": {"duta", "dubes"},
+    "spokesperson": {"jubir", "juru", "bicara"}, "spokesman": {"jubir", "juru", "bicara"}, "coach": {"pelatih"},
+    "captain": {"kapten"}, "leader": {"pemimpin", "ketua"}, "commander": {"komandan", "panglima"},
+    "chief": {"kepala", "ketua", "panglima"}, "secretary": {"sekretaris", "sekjen"},
+}
+
+
+def indonesian_forms(text: str) -> str:
+    """The Indonesian words for the places, bodies and offices an English `text` names ("Foreign Ministry
+    spokesperson" → "kementerian luar negeri kemenlu deplu jubir juru bicara")."""
+    folded = f" {' '.join(words(text))} "
+    forms = [f for english, fs in ENGLISH_TO_INDONESIAN.items() if f" {english} " in folded for f in fs]
+    forms += [f for office, fs in OFFICE_FORMS.items() if f" {office} " in folded for f in sorted(fs)]
+    return " ".join(forms)
+
 
 @functools.lru_cache(maxsize=1)
 def _patterns() -> list[tuple[str, re.Pattern]]:

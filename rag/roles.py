@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answer_checks import expected_kind, similar_term
-from rag.places import ENGLISH_TO_INDONESIAN
+from rag.places import ENGLISH_TO_INDONESIAN, OFFICE_FORMS
 from rag.text import fold, stopwords
 
 # Office words that head a title, Indonesian and English (folded).
@@ -24,15 +24,6 @@ OFFICES = {
     "president", "minister", "governor", "mayor", "chairman", "chair", "head", "director", "king", "queen",
     "prime", "ambassador", "spokesperson", "spokesman", "coach", "captain", "leader", "chief", "secretary",
     "commander",
-}
-# An English office in the words Indonesian news titles it with (folded): the check then reads English questions.
-_INDONESIAN_OFFICE = {
-    "president": {"presiden"}, "minister": {"menteri"}, "governor": {"gubernur"}, "mayor": {"walikota", "wali"},
-    "chairman": {"ketua"}, "chair": {"ketua"}, "head": {"kepala", "ketua"}, "director": {"direktur", "dirut"},
-    "king": {"raja"}, "queen": {"ratu"}, "prime": {"perdana", "pm"}, "ambassador": {"duta", "dubes"},
-    "spokesperson": {"jubir", "juru"}, "spokesman": {"jubir", "juru"}, "coach": {"pelatih"},
-    "captain": {"kapten"}, "leader": {"pemimpin", "ketua"}, "commander": {"komandan", "panglima"},
-    "chief": {"kepala", "ketua", "panglima"}, "secretary": {"sekretaris", "sekjen"},
 }
 # Forms of address that precede a title ("Bapak Wakil Presiden …"): not part of the office.
 _HONORIFICS = {"bapak", "pak", "ibu", "bu", "mr", "mrs", "ms", "dr", "ir", "prof", "h", "hj"}
@@ -107,7 +98,7 @@ def _abbreviates(word: str, words: list[str]) -> bool:
 
 def _forms(word: str) -> set[str]:
     """A folded question word with its Indonesian forms: "prime" → perdana, pm; "britain" → inggris."""
-    forms = {word} | _INDONESIAN_OFFICE.get(word, set())
+    forms = {word} | OFFICE_FORMS.get(word, set())
     return forms | {f for f in ENGLISH_TO_INDONESIAN.get(word, []) if " " not in f}
 
 

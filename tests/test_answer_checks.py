@@ -542,3 +542,15 @@ def test_a_date_takes_the_year_the_sources_write_with_it():
     assert year_as_written("7 Agustus 1800 [1].", ev) == "7 Agustus 2005 [1]."
     assert year_as_written("8 Agustus 1800", ev) == "8 Agustus 1800"  # another day: left to the checks
     assert year_as_written("7 August 1800", "pada 7/8/2005 dan 7/8/2006") == "7 August 1800"  # two years: no guess
+
+
+def test_an_english_question_restated_in_the_sources_words_is_no_answer():
+    from rag.places import indonesian_forms
+
+    question = "What is the name of the Chinese Foreign Ministry spokesperson who announced the visit?"
+    assert {"kementerian", "luar", "negeri", "juru", "bicara"} <= set(indonesian_forms(question).split())
+    ev = "Juru Bicara Kementerian Luar Negeri China mengumumkan kunjungan itu."
+    # the office of the question in Indonesian words (one miscopied) names no one
+    assert grounding("Juru Bicara Kemenerian Luar Negeri China", question, ev, "en")[0] == 0.0
+    ev_named = "Juru Bicara Kementerian Luar Negeri China Mao Ning mengumumkan kunjungan itu."
+    assert grounding("Mao Ning", question, ev_named, "en") == (1.0, True)
