@@ -292,6 +292,8 @@ _QUANTITY_QUALIFIERS = [("tidak", "kurang", "dari"), ("lebih", "dari"), ("kurang
                         ("rata", "rata"), ("sekitar",), ("hampir",), ("antara",), ("sedikitnya",), ("setidaknya",),
                         ("rp",), ("tahun",), ("pukul",)]
 _WIDEN_MAX_WORDS = 8
+# Indonesian legal forms written before a company's name ("PT Indelberg Indonesia").
+_LEGAL_FORMS = {"PT", "CV", "PD", "UD", "Perum", "Persero"}
 _NAME_MAX_EXTRA = 6
 _TOKEN = re.compile(r"\w+")
 # What ends just before a sentence's first word: a capitalised word there need not be part of a name.
@@ -377,7 +379,11 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
                             _gap(text, spans, j, r"[\s.-]+") for j in range(k, start)):
                         start = k
                         break
-            elif tokens[i][:1].isupper() and lang == "id":  # an English answer keeps to English words
+            elif tokens[i][:1].isupper() and lang != "id":
+                # An English answer keeps to English words, but a company's legal form is part of its name.
+                if start > 0 and tokens[start - 1] in _LEGAL_FORMS and _gap(text, spans, start - 1):
+                    start -= 1
+            elif tokens[i][:1].isupper():
                 last = i + len(target) - 1
                 # An answer that begins with the question's own word ("Universitas …" for "universitas apa")
                 # already starts where the asked name does; one that ends with it ("Suaka Margasatwa") does not.

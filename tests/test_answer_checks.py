@@ -554,3 +554,13 @@ def test_an_english_question_restated_in_the_sources_words_is_no_answer():
     assert grounding("Juru Bicara Kemenerian Luar Negeri China", question, ev, "en")[0] == 0.0
     ev_named = "Juru Bicara Kementerian Luar Negeri China Mao Ning mengumumkan kunjungan itu."
     assert grounding("Mao Ning", question, ev_named, "en") == (1.0, True)
+
+
+def test_an_english_answer_gets_the_companys_legal_form_and_no_indonesian_title():
+    from rag.repairs import widen_to_source
+
+    text = ("Pemerintah Indonesia bersama dengan PT Indelberg Indonesia mengembangkan lapangan minyak. "
+            "Kata Menteri Kehutanan MS Kaban.")
+    question = "What is the name of the Indonesian company developing the oil fields?"
+    assert widen_to_source("Indelberg Indonesia", question, "en", [text]) == "PT Indelberg Indonesia"
+    assert widen_to_source("MS Kaban", "Who is the forestry minister?", "en", [text]) is None
