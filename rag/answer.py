@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.answer_checks import (
+    KINDS,
     about_question,
     asks_byline,
     expected_kind,
@@ -68,7 +69,7 @@ _FOLLOW_UP_MAX_TERMS = 3
 UNGROUNDED = "answer not grounded"
 # The reason given for an answer with nothing of the kind asked ("60" for "when …"); it gets one too.
 WRONG_KIND = "no {kind} in the answer"
-_WRONG_KINDS = {WRONG_KIND.format(kind=kind) for kind in ("time", "number", "name", "place")}
+_WRONG_KINDS = {WRONG_KIND.format(kind=kind) for kind in KINDS}
 
 
 @dataclass

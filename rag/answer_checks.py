@@ -31,6 +31,10 @@ _EXPECTS = [
     ("place", re.compile(r"\b((?:di|ke|dari) ?mana(?:kah)?|(?:kota|negara) (?:mana|apa)(?:kah)?|where|"
                          r"which city|what city|which country|what country)\b")),
 ]
+# The kinds of answer a question can ask for.
+KINDS = tuple(kind for kind, _ in _EXPECTS)
+# What dates a when-answer: a year, a day/month or an hour (a bare count does not).
+_DATED = re.compile(r"(?<!\d)(?:1\d{3}|2\d{3})(?!\d)|\d{1,2}\s*/\s*\d{1,2}|\b\d{1,2}[.:]\d{2}\b")
 _TIME_WORDS = {"hari", "pekan", "minggu", "bulan", "tahun", "pagi", "siang", "sore", "malam", "kemarin", "besok",
                "lalu", "day", "days", "week", "weeks", "month", "months", "year", "years", "yesterday", "today",
                "tomorrow", "morning", "evening", "night", "senin", "selasa", "rabu", "kamis", "jumat", "sabtu",
@@ -80,8 +84,7 @@ def has_kind(answer: str, kind: str) -> bool:
     has_digit = any(t.isdigit() for t in folded)
     if kind == "time":
         # A bare count ("60", "26 menit dan 17,53 detik") answers no when-question; a year, a date or an hour does.
-        dated = re.search(r"(?<!\d)(?:1\d{3}|2\d{3})(?!\d)|\d{1,2}\s*/\s*\d{1,2}|\b\d{1,2}[.:]\d{2}\b", answer)
-        return bool(dated) or any(t in MONTHS or t in _TIME_WORDS for t in folded)
+        return bool(_DATED.search(answer)) or any(t in MONTHS or t in _TIME_WORDS for t in folded)
     if kind == "number":
         return has_digit or any(t in NUMBER_WORDS or t in _NUMBER_WORDS_EXTRA for t in folded)
     if kind in ("name", "place"):

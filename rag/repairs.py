@@ -55,23 +55,26 @@ def year_as_written(answer: str, evidence_text: str) -> str:
     tanggal 7 Agustus 2005 …"); a year the sources never write with that day and month gives way to the
     one they do write with it, when there is exactly one.
     """
+    source_dates = _source_dates(evidence_text)
+
     def fix(m: re.Match) -> str:
-        day = int(m.group("day") or m.group("day2"))
-        month = MONTHS[(m.group("month") or m.group("month2")).lower()]
-        with_year = {int(y) for d, mo, y in _source_dates(evidence_text) if (d, mo) == (day, month) and y}
-        year = int(m.group("year"))
-        if not with_year or year in with_year or len(with_year) > 1:
+        with_year = {int(y) for day_month, y in source_dates if day_month == _day_month(m) and y}
+        if len(with_year) != 1 or int(m.group("year")) in with_year:
             return m.group(0)
         return m.group(0)[: m.start("year") - m.start()] + str(with_year.pop())
 
     return _FULL_DATE.sub(fix, answer)
 
 
-def _source_dates(text: str) -> list[tuple[int, int, str]]:
-    """(day, month, year or "") of every date the text writes in words or as d/m/yyyy."""
-    dates = [(int(m.group("day") or m.group("day2")), MONTHS[(m.group("month") or m.group("month2")).lower()],
-              m.group("year")) for m in _FULL_DATE.finditer(text)]
-    dates += [(int(d), int(mo), y) for d, mo, y in re.findall(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", text)
+def _day_month(m: re.Match) -> tuple[int, int]:
+    """(day, month) of a `_FULL_DATE` match, whichever order it was written in."""
+    return int(m.group("day") or m.group("day2")), MONTHS[(m.group("month") or m.group("month2")).lower()]
+
+
+def _source_dates(text: str) -> list[tuple[tuple[int, int], str]]:
+    """((day, month), year or "") of every date the text writes in words or as d/m/yyyy."""
+    dates = [(_day_month(m), m.group("year")) for m in _FULL_DATE.finditer(text)]
+    dates += [((int(d), int(mo)), y) for d, mo, y in re.findall(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", text)
               if 1 <= int(mo) <= 12]
     return dates
 
