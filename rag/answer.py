@@ -33,7 +33,9 @@ from rag.prompting import Prompts, SourceText
 from rag.repairs import (
     count_noun_as_written,
     date_as_written,
+    drop_asked_name,
     drop_invented_years,
+    drop_restatement,
     fill_dropped_words,
     names_in_english,
     names_in_indonesian,
@@ -403,6 +405,10 @@ class Pipeline:
         repaired = repair_spans and repair_span(strip_markers(raw), question, lang, [e.text for e in evidence])
         if repaired:
             raw = f"{repaired}."
+        # The question restated before the answer, or the asked person after it, is not the answer.
+        short = drop_asked_name(drop_restatement(strip_markers(raw), question), question)
+        if short != strip_markers(raw):
+            raw = _with_markers_of(raw, short.rstrip(". "))
         # A year must come from the excerpt the answer cites (another excerpt may be another event);
         # the repairs below keep the markers, so these stay the cited excerpts.
         cited_now = [by_n[n] for n in parse_markers(raw) if n in by_n]

@@ -104,6 +104,11 @@ def similar_term(term: str, vocabulary: set[str]) -> bool:
                and difflib.SequenceMatcher(None, term, v).ratio() >= 0.75 for v in vocabulary)
 
 
+# An answer word restates a question word when their roots match or one holds the other and is nearly as
+# long ("kunjungan" / "mengunjungi"); "pinteresque" is news beside "Pinter".
+_RESTATED_SHARE = 0.7
+
+
 def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tuple[float, bool]:
     """(share of what the answer adds that the evidence holds, every new number/date found there).
 
@@ -122,7 +127,7 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     if not fresh:
         asked = asked_names | old
         asked_roots = {light_root(w) for w in asked}
-        words = [w for w in content_words(answer) if not term_in(w, asked, asked_roots)
+        words = [w for w in content_words(answer) if not term_in(w, asked, asked_roots, _RESTATED_SHARE)
                  and not (lang == "en" and similar_term(w, asked))]  # "Kemenerian": a miscopied asked word
         if not words:
             return 0.0, True  # the reply only restates the question

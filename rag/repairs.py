@@ -563,3 +563,55 @@ def numbers_as_written(answer: str, evidence_text: str) -> str:
         return found.group(0) if m.start() == 0 else found.group(0)[0].lower() + found.group(0)[1:]
 
     return _SMALL_NUMBER.sub(written, answer)
+
+
+# "X adalah Y", "X is Y": the copula after which a model that restates the question gives its answer.
+_COPULA = re.compile(r"\s+(?:adalah|ialah|yaitu|yakni|merupakan|is|are|was|were)\s+", re.IGNORECASE)
+# A restated word matches a question word by root, or holds it and is nearly as long ("pinteresque" ≠ "Pinter").
+_RESTATED_SHARE = 0.7
+_RESTATED_MIN_WORDS = 2
+
+
+def drop_restatement(answer: str, question: str) -> str:
+    """"Menteri Kesehatan Indonesia adalah Siti Fadilah Supari" → "Siti Fadilah Supari" for "Siapa
+    Menteri Kesehatan Indonesia?".
+
+    A small model often repeats the question before its answer. What stands before the first copula
+    is dropped when every content word of it (two at least) is one of the question's; anything new
+    there ("Empat jenis penyu yakni …") keeps the whole answer.
+    """
+    m = _COPULA.search(answer)
+    if not m or not answer[m.end():].strip(" .[]0123456789"):
+        return answer
+    head = content_words(answer[:m.start()])
+    asked = set(content_words(question)) | evidence_terms(question)
+    roots = {light_root(w) for w in asked}
+    if len(head) < _RESTATED_MIN_WORDS or not all(term_in(w, asked, roots, _RESTATED_SHARE) for w in head):
+        return answer
+    rest = answer[m.end():]
+    # The answer now opens the reply, as the restatement did: "the 80th anniversary …" → "The 80th …".
+    return rest[0].upper() + rest[1:] if answer[:1].isupper() else rest
+
+
+_QUESTION_NAME = re.compile(r"(?:\b[A-Z][\w'’.-]*(?:\s+|$))+")
+
+
+def drop_asked_name(answer: str, question: str) -> str:
+    """"PT International Suzuki Indonesia Kusnadi Sugiharto" → "PT International Suzuki Indonesia" for
+    "Di perusahaan manakah Kusnadi Sugiharto …".
+
+    News writes a person after their title and company as one run of capitalised words; the model
+    copies the run. The person the question names, written there in full (two words at least) at the
+    end of the answer and glued to what comes before, is not part of the answer when that names something
+    new ("… dari Partai Uni Demokrasi" keeps its party).
+    """
+    tokens = answer.split()
+    asked = evidence_terms(question)
+    # Whole names only: "Luar Negeri China" is no name of its own in "Kementerian Luar Negeri China".
+    names = {normalize_answer(m.group(0)) for m in _QUESTION_NAME.finditer(question)}
+    for cut in range(1, len(tokens) - 1):
+        tail = tokens[cut:]
+        if (len(tail) >= 2 and tokens[cut - 1][:1].isupper() and normalize_answer(" ".join(tail)) in names
+                and salient_terms(" ".join(tokens[:cut])) - asked):
+            return " ".join(tokens[:cut]).rstrip(" ,")
+    return answer

@@ -214,14 +214,19 @@ def light_root(word: str) -> str:
     return _PREFIX.sub("", _SUFFIX.sub("", word))
 
 
-def term_in(term: str, vocabulary: set[str], roots: set[str]) -> bool:
-    """Whether a question term occurs in a text's `vocabulary` (with `roots` = its light roots)."""
+def term_in(term: str, vocabulary: set[str], roots: set[str], min_share: float = 0.0) -> bool:
+    """Whether a question term occurs in a text's `vocabulary` (with `roots` = its light roots).
+
+    Roots also match inside one another ("unjung" in "kunjung"); with `min_share`, only when the shorter
+    is at least that share of the longer, so "pinter" does not make "pinteresque" the same word.
+    """
     if term in vocabulary:
         return True
     root = light_root(term)
     if len(root) < 4:
         return False
-    return root in roots or any(len(r) >= 4 and (root in r or r in root) for r in roots)
+    return root in roots or any(len(r) >= 4 and (root in r or r in root)
+                                and min(len(r), len(root)) >= min_share * max(len(r), len(root)) for r in roots)
 
 
 MONTH_NAMES = {

@@ -564,3 +564,44 @@ def test_an_english_answer_gets_the_companys_legal_form_and_no_indonesian_title(
     question = "What is the name of the Indonesian company developing the oil fields?"
     assert widen_to_source("Indelberg Indonesia", question, "en", [text]) == "PT Indelberg Indonesia"
     assert widen_to_source("MS Kaban", "Who is the forestry minister?", "en", [text]) is None
+
+
+def test_the_restated_question_and_the_asked_person_are_dropped_from_an_answer():
+    from rag.answer import Pipeline
+    from rag.config import load_settings
+    from rag.evidence import Evidence
+    from rag.prompting import Prompts
+    from rag.repairs import drop_asked_name, drop_restatement
+    from rag.retrieve import Hit
+
+    question = "Apa istilah untuk gaya khas teater yang diciptakan Harold Pinter?"
+    reply = 'Istilah untuk gaya khas teater yang diciptakan Harold Pinter adalah "pinteresque". [1]'
+    assert drop_restatement(reply, question) == '"pinteresque". [1]'
+    # Something the question did not say before the copula: the whole reply is the answer.
+    assert drop_restatement("Empat jenis penyu yakni belimbing dan lekang.", "Ada berapa jenis penyu di sana?") \
+        == "Empat jenis penyu yakni belimbing dan lekang."
+    assert drop_restatement("the parade is also known as Great Victory", "What is the parade known as?") \
+        == "the parade is also known as Great Victory"  # one restated word only
+    asked = "Di perusahaan manakah, Kusnadi Sugiharto memegang posisi sebagai General Manager Procurement"
+    assert drop_asked_name("PT International Suzuki Indonesia Kusnadi Sugiharto", asked) \
+        == "PT International Suzuki Indonesia"
+    # Part of a longer name of the question, a surname alone, a name after a preposition: kept.
+    spokesman = "Juru Bicara Kemenerian Luar Negeri China"
+    assert drop_asked_name(spokesman, "Siapa juru bicara Kementerian Luar Negeri China?") == spokesman
+    assert drop_asked_name("Ani Yudhoyono", "Siapa istri Susilo Bambang Yudhoyono?") == "Ani Yudhoyono"
+    assert drop_asked_name("Ansambel Mahatam dari STSI Padangpanjang", "Which ensemble from STSI Padangpanjang won?") \
+        == "Ansambel Mahatam dari STSI Padangpanjang"
+
+    pipe = Pipeline(load_settings(), None, None, None, Prompts())
+    text = 'Begitu melekatnya Pinter dengan gaya khas tersebut, sampai ada istilah untuknya, yakni "pinteresque".'
+    evidence = [Evidence(1, Hit("c1", text, {"source": "d1"}, 1.0), text)]
+    answer = pipe._finish(question, "id", reply, evidence)
+    assert not answer.abstained and "pinteresque" in answer.text and "Harold" not in answer.text
+
+
+def test_a_word_that_only_begins_like_a_question_word_is_news():
+    question = "Apa istilah untuk gaya khas teater yang diciptakan Harold Pinter?"
+    text = 'Ada istilah dalam bahasa Inggris untuknya, yakni "pinteresque".'
+    # "pinteresque" is not "Pinter": the reply names something, and the source holds it.
+    assert grounding(f'Istilah itu adalah "pinteresque" {question}', question, text, "id")[0] == 1.0
+    assert grounding("Istilah gaya khas teater Harold Pinter", question, text, "id")[0] == 0.0
