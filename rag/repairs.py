@@ -25,6 +25,7 @@ from rag.text import (
     light_root,
     normalize_answer,
     salient_terms,
+    split_sentences,
     stopwords,
     term_in,
     words,
@@ -237,6 +238,12 @@ _NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|bin|van|de|al
 # A number with what it counts: "80 tahun", "600 juta dollar AS", "1.200 warga".
 _NUMBER_WITH_UNIT = re.compile(r"(?<![\w/(])(\d[\d.,]*)(?![\w/])(?:\s+(?:ribu|juta|miliar|triliun)\b)?"
                                r"(?:\s+(?!dan\b|di\b|yang\b|pada\b|ke\b|dari\b)[a-z]\w*(?:\s+[A-Z]{2,3}\b)?)?")
+# A date as news writes it: "Jumat (26/8)", "4 Januari 2005", "Juni 1997", "tahun 1982", "2005".
+_DATE_MENTION = re.compile(rf"(?:\b(?:{_WEEKDAYS}),?\s*)?\(\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\)"
+                           rf"|\b\d{{1,2}}\s+(?:{MONTH_ALTERNATION})(?:\s+\d{{4}})?\b"
+                           rf"|\b(?:{MONTH_ALTERNATION})\s+\d{{4}}\b"
+                           r"|\b(?:tahun\s+)?(?<![-–/])(?:19|20)\d{2}\b(?!\s*(?:/|[-–]\s*\d))",  # not a span's end
+                           re.IGNORECASE)
 _NOT_NAMES = set(MONTHS) | {"senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu", "monday", "tuesday",
                             "wednesday", "thursday", "friday", "saturday", "sunday"}
 
@@ -247,19 +254,37 @@ def _clause_score(terms: set[str], clause: str) -> float:
     return sum((2.0 if t.isdigit() else 1.0) for t in terms if term_in(t, vocabulary, roots))
 
 
+_DAY_RANGE = re.compile(rf"\b(\d{{1,2}})\s*[-–]\s*(\d{{1,2}})\s+({MONTH_ALTERNATION})\b", re.IGNORECASE)
+
+
+def _dates_of(text: str) -> set[tuple[int, int] | int]:
+    """The (day, month) pairs a text writes in any form ("3 September", "(3/9)"), or its years when it has none."""
+    pairs: set[tuple[int, int] | int] = {(int(m.group("day")), MONTHS[m.group("month").lower()])
+                                         for m in _DAY_MONTH.finditer(text)}
+    pairs |= {(int(d), int(mo)) for d, mo in re.findall(r"\((\d{1,2})/(\d{1,2})(?:/\d{2,4})?\)", text)}
+    for first, last, month in _DAY_RANGE.findall(text):  # "15-16 September": both days
+        pairs |= {(int(first), MONTHS[month.lower()]), (int(last), MONTHS[month.lower()])}
+    return pairs or {int(y) for y in re.findall(r"\b((?:19|20)\d{2})\b", text)}
+
+
 def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]) -> str | None:
     """A better short answer when the model took a name or number from the wrong clause, else None.
 
     Small models often copy the first name of a sentence ("di Tianjin …, sedangkan … di Beijing").
     When the clause that matches the question best does not hold the answer, and holds exactly one
-    name (for who/where questions) or number (how many/much) that the question does not already
-    name, that one is the answer. Only short answers are repaired.
+    name (for who/where questions), number (how many/much) or date (when, Indonesian questions; then
+    clauses are read sentence by sentence) that the question does not already name, that one is the
+    answer. Only short answers are repaired.
     """
     kind = expected_kind(question)
-    if kind not in ("name", "place", "number") or len(answer.split()) > 6:
+    if kind not in ("name", "place", "number", "time") or len(answer.split()) > 6:
         return None
+    if kind == "time" and lang != "id":
+        return None  # the sources' date forms ("Rabu (31/8)") are no English answer
     terms = question_terms(question, "id")
-    clauses = [c for text in evidence_texts for c in _CLAUSE_SPLIT.split(text) if c.strip()]
+    # A sentence dates one event; the year of the next one is another's ("Habibie Award 2005 … tahun 2000").
+    texts = [sent for text in evidence_texts for sent in split_sentences(text)] if kind == "time" else evidence_texts
+    clauses = [c for text in texts for c in _CLAUSE_SPLIT.split(text) if c.strip()]
     if not clauses or not terms:
         return None
     scored = sorted(((_clause_score(terms, c), i) for i, c in enumerate(clauses)), reverse=True)
@@ -267,13 +292,20 @@ def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]
     if len(scored) > 1 and scored[1][0] == best_score:
         return None  # no clear best clause
     answer_terms = salient_terms(answer)
-    holding = [s for s, i in scored if answer_terms and answer_terms <= evidence_terms(clauses[i])]
+    if kind == "time":
+        holding = [s for s, i in scored if _dates_of(answer) and _dates_of(answer) <= _dates_of(clauses[i])]
+    else:
+        holding = [s for s, i in scored if answer_terms and answer_terms <= evidence_terms(clauses[i])]
     if not answer_terms or (holding and holding[0] >= best_score):
         return None
     asked = evidence_terms(question)
     clause = clauses[best]
     candidates = []
-    if kind == "number":
+    if kind == "time":
+        for m in _DATE_MENTION.finditer(clause):
+            if not salient_terms(m.group(0)) <= asked:
+                candidates.append(m.group(0).strip())
+    elif kind == "number":
         if _DAY_MONTH.search(answer):
             return None  # a date, not a count
         for m in _NUMBER_WITH_UNIT.finditer(clause):

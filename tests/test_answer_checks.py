@@ -103,7 +103,8 @@ def test_repair_span_takes_the_name_from_the_clause_that_matches_the_question():
     q = "Di kota mana peringatan 80 tahun berakhirnya Perang Dunia II digelar?"
     assert repair_span("Tianjin", q, "id", ev) == "Beijing"
     assert repair_span("Beijing", q, "id", ev) is None  # already from the right clause
-    assert repair_span("Tianjin", "Kapan KTT SCO berlangsung?", "id", ev) is None  # not a who/where question
+    # A when-question takes the date of the matching clause, never a name.
+    assert repair_span("Tianjin", "Kapan KTT SCO berlangsung?", "id", ev) == "31 Agustus"
     # two candidate names in the best clause: no guess
     ev2 = ["Delegasi China dipimpin Li Hongzhong dan Zhang Wei."]
     assert repair_span("Sergei Shoigu", "Siapa yang memimpin delegasi China?", "id", ev2) is None
@@ -605,3 +606,20 @@ def test_a_word_that_only_begins_like_a_question_word_is_news():
     # "pinteresque" is not "Pinter": the reply names something, and the source holds it.
     assert grounding(f'Istilah itu adalah "pinteresque" {question}', question, text, "id")[0] == 1.0
     assert grounding("Istilah gaya khas teater Harold Pinter", question, text, "id")[0] == 0.0
+
+
+def test_a_when_answer_from_another_sentence_gives_way_to_the_date_of_the_matching_one():
+    from rag.repairs import repair_span
+
+    text = ("Djoko terpilih menerima Habibie Award 2005 atas prestasi dan konsistensinya. Karyanya menjadi "
+            "karya ilmiah terbaik tahun 2000 dan mendapat Kennedy Award 2001.")
+    question = "Tahun berapakah Djoko Tjahjono mendapat Habibie Award atas prestasi dan konsistensinya?"
+    assert repair_span("tahun 2000", question, "id", [text]) == "2005"
+    assert repair_span("2005", question, "id", [text]) is None  # already the matching sentence's
+    assert repair_span("tahun 2000", question, "en", [text]) is None  # "Rabu (31/8)" is no English answer
+    # A date the best sentence writes in another form, or inside a range, is the same date.
+    summit = "Putin akan bertemu Xi di KTT SCO di Samarkand, yang akan berlangsung dari 15-16 September 2022."
+    assert repair_span("15 September 2022", "Kapan KTT SCO di Samarkand dimulai?", "id", [summit]) is None
+    # The ends of a lifespan are no date of an event.
+    life = "Konser itu menampilkan jejak sutradara Teguh Karya (1934-2001) dalam film Ibunda."
+    assert repair_span("1974", "Tahun berapakah film Ibunda dibuat Teguh Karya?", "id", [life]) is None
