@@ -244,6 +244,8 @@ _DATE_MENTION = re.compile(rf"(?:\b(?:{_WEEKDAYS}),?\s*)?\(\d{{1,2}}/\d{{1,2}}(?
                            rf"|\b(?:{MONTH_ALTERNATION})\s+\d{{4}}\b"
                            r"|\b(?:tahun\s+)?(?<![-–/])(?:19|20)\d{2}\b(?!\s*(?:/|[-–]\s*\d))",  # not a span's end
                            re.IGNORECASE)
+# A news item's opening dateline, place and outlet: "Cairo, Kompas - ", "PYONGYANG, iNews.id - ".
+_DATELINE = re.compile(r"\s*[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3},\s*\w[\w.]*(?:\s+[A-Z][\w.]*)?\s*[-–—]\s+")
 _NOT_NAMES = set(MONTHS) | {"senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu", "monday", "tuesday",
                             "wednesday", "thursday", "friday", "saturday", "sunday"}
 
@@ -312,10 +314,12 @@ def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]
             if not _DAY_MONTH.match(clause, m.start()) and m.group(1).strip(".,") not in asked:
                 candidates.append(m.group(0).strip(" ,."))
     else:
+        dateline = _DATELINE.match(clause)
+        opening = dateline.end() if dateline else 1  # "Cairo, Kompas - …": the place and outlet are no answer
         for m in _NAME_RUN.finditer(clause):
             run = m.group(0).strip()
             run_terms = salient_terms(run)
-            if m.start() > 0 and run_terms and not run_terms & asked and fold(run) not in _NOT_NAMES:
+            if m.start() >= opening and run_terms and not run_terms & asked and fold(run) not in _NOT_NAMES:
                 candidates.append(run)
     unique = list(dict.fromkeys(candidates))
     return unique[0] if len(unique) == 1 else None

@@ -623,3 +623,14 @@ def test_a_when_answer_from_another_sentence_gives_way_to_the_date_of_the_matchi
     # The ends of a lifespan are no date of an event.
     life = "Konser itu menampilkan jejak sutradara Teguh Karya (1934-2001) dalam film Ibunda."
     assert repair_span("1974", "Tahun berapakah film Ibunda dibuat Teguh Karya?", "id", [life]) is None
+
+
+def test_the_dateline_outlet_is_no_name_for_a_who_answer():
+    from rag.repairs import repair_span
+
+    evidence = ["Osama Shaltout dari Partai Solidaritas, Fawzi Ghazal dari Partai Mesir 2000.",
+                "Cairo, Kompas - Rakyat Mesir hari Rabu (7/9) untuk pertama kali memilih presiden secara langsung "
+                "dengan sistem multikandidat."]
+    question = "Siapakah kandidat presiden Mesir dari Partai Solidaritas pada pemilu pertama multikandidat?"
+    # The dateline's clause matches the question best, but its only names are the place and the outlet.
+    assert repair_span("Osama Shaltout", question, "id", evidence) is None
