@@ -41,6 +41,7 @@ from rag.repairs import (
     names_in_indonesian,
     numbers_as_written,
     order_as_written,
+    quoted_outlet,
     repair_span,
     snap_to_evidence,
     spelled_out,
@@ -434,6 +435,10 @@ class Pipeline:
         if role.replacement:
             raw = f"{role.replacement}."
         short = strip_markers(raw)
+        quoted = quoted_outlet(short, question, [(e.hit.metadata.get("outlet", ""), e.text) for e in evidence])
+        if quoted:
+            raw = _with_markers_of(raw, quoted)
+            short = quoted
         widened = spelled_out(short, in_order) or widen_to_source(short, question, lang, in_order)
         if widened:
             raw = _with_markers_of(raw, widened)

@@ -651,3 +651,26 @@ def drop_asked_name(answer: str, question: str) -> str:
                 and salient_terms(" ".join(tokens[:cut])) - asked):
             return " ".join(tokens[:cut]).rstrip(" ,")
     return answer
+
+
+# A question about who a story quotes or relies on ("Kantor berita apa yang melaporkan …", "Which news site was
+# … quoted from?"), and where a story names the outlet it quotes ("seperti dikutip ChannelNewsAsia.com").
+_ASKS_QUOTED = re.compile(r"\b(dikutip|mengutip|dilansir|melansir|melaporkan|dilaporkan|memberitakan|quoted?|"
+                          r"quoting|cited?|citing|reported|according)\b")
+_QUOTED_OUTLET = re.compile(r"\b(?i:dikutip|mengutip|dilansir|melansir)\s+(?i:dari\s*)?"
+                            r"([A-Za-z][\w.'’-]*[\w](?:\s+[A-Z][\w.'’-]*)*)")
+
+
+def quoted_outlet(answer: str, question: str, sources: list[tuple[str, str]]) -> str | None:
+    """The outlet a story quotes, when the answer names the story's own outlet instead, else None.
+
+    `sources` holds (the article's outlet, excerpt) pairs. Asked which agency a story quotes, a small
+    model copies the outlet from the excerpt's header ("Solopos.com") rather than the one the text
+    cites ("seperti dikutip ChannelNewsAsia.com"); the one cited outlet of the excerpts replaces it.
+    """
+    own = {fold(outlet) for outlet, _ in sources if outlet}
+    if not _ASKS_QUOTED.search(fold(question)) or fold(answer.strip(" .")) not in own:
+        return None
+    quoted = {m.group(1).rstrip(".,") for _, text in sources for m in _QUOTED_OUTLET.finditer(text)}
+    quoted = {q for q in quoted if fold(q) not in own and fold(q.split()[0]) not in stopwords()}
+    return quoted.pop() if len(quoted) == 1 else None

@@ -634,3 +634,18 @@ def test_the_dateline_outlet_is_no_name_for_a_who_answer():
     question = "Siapakah kandidat presiden Mesir dari Partai Solidaritas pada pemilu pertama multikandidat?"
     # The dateline's clause matches the question best, but its only names are the place and the outlet.
     assert repair_span("Osama Shaltout", question, "id", evidence) is None
+
+
+def test_asked_which_outlet_a_story_quotes_the_answer_is_the_quoted_one_not_the_storys_own():
+    from rag.repairs import quoted_outlet
+
+    text = ("“SCO menawarkan alternatif nyata,” kata Yuri Ushakov kepada wartawan di Moskow seperti dikutip "
+            "ChannelNewsAsia.com, Kamis (15/9/2022).")
+    question = "Which news site was Yuri Ushakov's remark quoted from?"
+    assert quoted_outlet("Solopos.com", question, [("Solopos.com", text)]) == "ChannelNewsAsia.com"
+    glued = "Dilansir dariexpress.co.uk pada Kamis (15/9/2022), pertemuan Xi dan Putin dijadwalkan."
+    assert quoted_outlet("Intisari", "Situs apa yang dikutip Intisari?", [("Intisari", glued)]) == "express.co.uk"
+    # Not asked about a quote, or the answer is not the story's own outlet: left alone.
+    assert quoted_outlet("Solopos.com", "Which site published the story?", [("Solopos.com", text)]) is None
+    peskov = "Kantor berita apa yang melaporkan pernyataan Peskov?"
+    assert quoted_outlet("TASS", peskov, [("Solopos.com", text)]) is None
