@@ -42,6 +42,7 @@ from rag.repairs import (
     numbers_as_written,
     order_as_written,
     quoted_outlet,
+    realign,
     repair_span,
     snap_to_evidence,
     spelled_out,
@@ -419,7 +420,7 @@ class Pipeline:
             texts = [e.text for e in evidence]
             short = strip_markers(raw)
             snapped = (order_as_written(short, texts) or fill_dropped_words(short, texts)
-                       or snap_to_evidence(short, texts))
+                       or snap_to_evidence(short, texts) or realign(short, texts))
             if snapped:
                 raw = _with_markers_of(raw, snapped)
             excerpts = " ".join(e.text for e in evidence)

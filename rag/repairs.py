@@ -674,3 +674,47 @@ def quoted_outlet(answer: str, question: str, sources: list[tuple[str, str]]) ->
     quoted = {m.group(1).rstrip(".,") for _, text in sources for m in _QUOTED_OUTLET.finditer(text)}
     quoted = {q for q in quoted if fold(q) not in own and fold(q.split()[0]) not in stopwords()}
     return quoted.pop() if len(quoted) == 1 else None
+
+
+_REALIGN_MIN_WORDS = 3
+_REALIGN_MIN_SHARE = 0.6
+_REALIGN_MAX_ODD = 2
+_REALIGN_ODD_SHARE = 0.3
+
+
+def realign(answer: str, evidence_texts: list[str]) -> str | None:
+    """The evidence's phrase for an answer that copied it with a word or two replaced or slipped in
+    ("Pembentukan Senjata Korea Utara dengan Korea Selatan sejak 1950-1953" → "gencatan senjata dengan
+    Korea Selatan sejak 1950-1953"), else None.
+
+    Only an answer of three words or more that is not in the evidence as it is, whose words stand in
+    one phrase of one sentence in order for the most part (three fifths at least), is rewritten. A word it
+    has in place of the phrase's first or last word takes that word's place; words it adds in the
+    middle are dropped. At most two of its words (three tenths of a long answer) may fail to line up.
+    """
+    target = words(answer)
+    if len(target) < _REALIGN_MIN_WORDS or _held_as_is(target, evidence_texts):
+        return None
+    best: tuple[int, str] | None = None
+    for text in (sentence for excerpt in evidence_texts for sentence in split_sentences(excerpt)):
+        spans, folded = _tokenized(text)
+        blocks = [b for b in difflib.SequenceMatcher(None, target, folded, autojunk=False).get_matching_blocks()
+                  if b.size]
+        if not blocks:
+            continue
+        matched = sum(b.size for b in blocks)
+        first, last = blocks[0], blocks[-1]
+        before, after = first.a, len(target) - (last.a + last.size)
+        start, end = first.b - before, last.b + last.size - 1 + after
+        odd = len(target) - matched
+        if (matched < max(_REALIGN_MIN_WORDS, _REALIGN_MIN_SHARE * len(target))
+                or odd > max(_REALIGN_MAX_ODD, _REALIGN_ODD_SHARE * len(target))
+                or start < 0 or end >= len(folded) or end - start + 1 > len(target) + _REALIGN_MAX_ODD
+                or not all(_gap(text, spans, j, r"[\s,-]+") for j in range(start, end))):
+            continue
+        taken = {b.b + k for b in blocks for k in range(b.size)}
+        if any(folded[j].isdigit() for j in range(start, end + 1) if j not in taken):
+            continue  # "15 September" is not "15-16 September"
+        if best is None or matched > best[0]:
+            best = (matched, text[spans[start][0]:spans[end][1]])
+    return best[1] if best else None

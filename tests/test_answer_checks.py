@@ -649,3 +649,17 @@ def test_asked_which_outlet_a_story_quotes_the_answer_is_the_quoted_one_not_the_
     assert quoted_outlet("Solopos.com", "Which site published the story?", [("Solopos.com", text)]) is None
     peskov = "Kantor berita apa yang melaporkan pernyataan Peskov?"
     assert quoted_outlet("TASS", peskov, [("Solopos.com", text)]) is None
+
+
+def test_an_answer_copied_with_a_word_replaced_takes_the_sources_phrase():
+    from rag.repairs import realign
+
+    text = ("Delegasi China tiba di Korea Utara. Victory Day diperingati setiap 27 Juli oleh Korut saat gencatan "
+            "senjata dengan Korea Selatan sejak 1950-1953.")
+    answer = "Pembentukan Senjata Korea Utara dengan Korea Selatan sejak 1950-1953"
+    assert realign(answer, [text]) == "gencatan senjata dengan Korea Selatan sejak 1950-1953"
+    # Already the source's words, a number range the answer did not give, or too little in common: kept.
+    assert realign("gencatan senjata dengan Korea Selatan", [text]) is None
+    summit = "KTT SCO di Samarkand akan berlangsung dari 15-16 September 2022."
+    assert realign("15 September 2022", [summit]) is None
+    assert realign("Parade militer besar di Beijing", [text]) is None

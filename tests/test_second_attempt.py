@@ -119,7 +119,8 @@ def test_the_model_reads_dateline_dates_with_the_month_named_and_the_user_gets_t
 
 def test_an_answer_of_the_wrong_kind_gets_a_second_attempt_too(monkeypatch):
     """ "60" (an age) for "Kapan …" is withheld; the next reply, a date the excerpt gives, is shown."""
-    text = "Kartono Ryadi, yang lahir pada 30 Juni 1945, kini berusia 60 tahun."
+    # Two dates in the one sentence: the wrong-clause repair cannot choose, the second attempt does.
+    text = "Kartono Ryadi, yang lahir pada 30 Juni 1945 dan pensiun pada 2003, kini berusia 60 tahun."
 
     class Store:
         def count(self):
