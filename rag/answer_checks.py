@@ -106,7 +106,7 @@ def similar_term(term: str, vocabulary: set[str]) -> bool:
 
 # An answer word restates a question word when their roots match or one holds the other and is nearly as
 # long ("kunjungan" / "mengunjungi"); "pinteresque" is news beside "Pinter".
-_RESTATED_SHARE = 0.7
+RESTATED_SHARE = 0.7
 
 
 def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tuple[float, bool]:
@@ -127,7 +127,7 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     if not fresh:
         asked = asked_names | old
         asked_roots = {light_root(w) for w in asked}
-        words = [w for w in content_words(answer) if not term_in(w, asked, asked_roots, _RESTATED_SHARE)
+        words = [w for w in content_words(answer) if not term_in(w, asked, asked_roots, RESTATED_SHARE)
                  and not (lang == "en" and similar_term(w, asked))]  # "Kemenerian": a miscopied asked word
         if not words:
             return 0.0, True  # the reply only restates the question

@@ -11,7 +11,7 @@ import difflib
 import re
 from collections import Counter
 
-from rag.answer_checks import JOINERS, asked_noun, expected_kind, question_terms
+from rag.answer_checks import JOINERS, RESTATED_SHARE, asked_noun, expected_kind, question_terms
 from rag.places import ENGLISH_TO_INDONESIAN
 from rag.text import (
     ACRONYM_GLUE,
@@ -603,8 +603,6 @@ def numbers_as_written(answer: str, evidence_text: str) -> str:
 
 # "X adalah Y", "X is Y": the copula after which a model that restates the question gives its answer.
 _COPULA = re.compile(r"\s+(?:adalah|ialah|yaitu|yakni|merupakan|is|are|was|were)\s+", re.IGNORECASE)
-# A restated word matches a question word by root, or holds it and is nearly as long ("pinteresque" ≠ "Pinter").
-_RESTATED_SHARE = 0.7
 _RESTATED_MIN_WORDS = 2
 
 
@@ -622,7 +620,7 @@ def drop_restatement(answer: str, question: str) -> str:
     head = content_words(answer[:m.start()])
     asked = set(content_words(question)) | evidence_terms(question)
     roots = {light_root(w) for w in asked}
-    if len(head) < _RESTATED_MIN_WORDS or not all(term_in(w, asked, roots, _RESTATED_SHARE) for w in head):
+    if len(head) < _RESTATED_MIN_WORDS or not all(term_in(w, asked, roots, RESTATED_SHARE) for w in head):
         return answer
     rest = answer[m.end():]
     # The answer now opens the reply, as the restatement did: "the 80th anniversary …" → "The 80th …".
