@@ -37,6 +37,7 @@ from rag.repairs import (
     drop_invented_years,
     drop_restatement,
     fill_dropped_words,
+    languages_in_english,
     names_in_english,
     names_in_indonesian,
     numbers_as_written,
@@ -428,6 +429,9 @@ class Pipeline:
                 raw = repair(raw, excerpts)
         else:
             raw = names_in_english(raw)
+            spoken = languages_in_english(strip_markers(raw), question, [e.text for e in evidence])
+            if spoken:
+                raw = _with_markers_of(raw, spoken)
         # The cited excerpt's wording first: the same words may stand elsewhere in another sense.
         in_order = [e.text for e in cited_now] + [e.text for e in evidence if e not in cited_now]
         role = check_role(strip_markers(raw), question, in_order, lang)

@@ -118,3 +118,15 @@ def english_names(text: str) -> str:
     """The English names of the places and bodies an Indonesian `text` names in its own forms."""
     folded = " ".join(words(text))
     return " ".join(english for english, pattern in _patterns() if pattern.search(folded))
+
+
+# The languages Indonesian news names as "bahasa X" (folded X), in English.
+LANGUAGES: dict[str, str] = {
+    "indonesia": "Indonesian", "melayu": "Malay", "jawa": "Javanese", "sunda": "Sundanese", "bali": "Balinese",
+    "inggris": "English", "korea": "Korean", "rusia": "Russian", "jepang": "Japanese", "mandarin": "Mandarin",
+    "china": "Chinese", "tionghoa": "Chinese", "arab": "Arabic", "prancis": "French", "perancis": "French",
+    "jerman": "German", "belanda": "Dutch", "spanyol": "Spanish", "portugis": "Portuguese", "italia": "Italian",
+    "thai": "Thai", "thailand": "Thai", "vietnam": "Vietnamese", "hindi": "Hindi", "latin": "Latin",
+    "turki": "Turkish", "persia": "Persian", "ibrani": "Hebrew", "yunani": "Greek", "tagalog": "Tagalog",
+    "ukraina": "Ukrainian", "urdu": "Urdu", "tamil": "Tamil",
+}

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 
 from rag.answer_checks import JOINERS, RESTATED_SHARE, asked_noun, expected_kind, question_terms
-from rag.places import ENGLISH_TO_INDONESIAN
+from rag.places import ENGLISH_TO_INDONESIAN, LANGUAGES
 from rag.text import (
     ACRONYM_GLUE,
     MONTH_ALTERNATION,
@@ -716,3 +716,30 @@ def realign(answer: str, evidence_texts: list[str]) -> str | None:
         if best is None or matched > best[0]:
             best = (matched, text[spans[start][0]:spans[end][1]])
     return best[1] if best else None
+
+
+_ASKS_LANGUAGE = re.compile(r"\blanguages?\b", re.IGNORECASE)
+# "dalam bahasa Korea dan Rusia", "berbahasa Inggris": the languages a text is written or spoken in.
+_LANGUAGE_PHRASE = re.compile(r"\b(?:ber)?bahasa\s+([A-Z]\w*(?:(?:,\s*|\s+(?:dan|atau)\s+)[A-Z]\w*)*)")
+
+
+def languages_in_english(answer: str, question: str, evidence_texts: list[str]) -> str | None:
+    """The English names of the languages the excerpts give, for an English question about languages.
+
+    Asked "In which two languages was the banner written?", a small model copies the Indonesian
+    words ("Korea Utara and Russian" for "dalam bahasa Korea dan Rusia"); the language names are
+    what answers it ("Korean and Russian"). Only when the excerpts name languages in exactly one
+    phrase, all of them known, and the answer does not already give them all.
+    """
+    if not _ASKS_LANGUAGE.search(question):
+        return None
+    phrases = {m.group(1) for text in evidence_texts for m in _LANGUAGE_PHRASE.finditer(text)}
+    if len(phrases) != 1:
+        return None
+    names = [fold(n) for n in re.split(r",\s*|\s+(?:dan|atau)\s+", phrases.pop())]
+    if not all(n in LANGUAGES for n in names):
+        return None
+    english = list(dict.fromkeys(LANGUAGES[n] for n in names))
+    if all(re.search(rf"\b{e}\b", answer) for e in english):
+        return None
+    return english[0] if len(english) == 1 else ", ".join(english[:-1]) + " and " + english[-1]

@@ -663,3 +663,15 @@ def test_an_answer_copied_with_a_word_replaced_takes_the_sources_phrase():
     summit = "KTT SCO di Samarkand akan berlangsung dari 15-16 September 2022."
     assert realign("15 September 2022", [summit]) is None
     assert realign("Parade militer besar di Beijing", [text]) is None
+
+
+def test_an_english_question_about_languages_gets_the_languages_in_english():
+    from rag.repairs import languages_in_english
+
+    text = 'Sebuah spanduk bertulisan "Selamat Datang!" dalam bahasa Korea dan Rusia berdiri di belakang barisan.'
+    question = "In which two languages was the banner welcoming Shoigu written?"
+    assert languages_in_english("North Korea and Russian", question, [text]) == "Korean and Russian"
+    assert languages_in_english("Korean and Russian", question, [text]) is None  # already so
+    assert languages_in_english("Shoigu", "Who was welcomed by the banner?", [text]) is None  # not about languages
+    # A language the table does not know: the answer is left to the model.
+    assert languages_in_english("Klingon", question, ["Spanduk itu dalam bahasa Klingon."]) is None
