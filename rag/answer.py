@@ -286,7 +286,8 @@ class Pipeline:
             return [sum(a * b for a, b in zip(q, v, strict=True)) for v in embedder.embed_passages_cached(sentences)]
 
         r = self.settings.retrieval
-        return select_evidence(f"{question} {translation}".strip(), hits, r.evidence_tokens, count, similarity,
+        budget = r.evidence_tokens_en if lang == "en" else r.evidence_tokens
+        return select_evidence(f"{question} {translation}".strip(), hits, budget, count, similarity,
                                r.evidence_dense_weight_en if lang == "en" else r.evidence_dense_weight,
                                r.evidence_min_relative)
 

@@ -79,6 +79,7 @@ class ChunkingSettings(_Section):
 
 class RetrievalSettings(_Section):
     top_k: int = Field(3, ge=1, le=20)
+    top_k_en: int = Field(3, ge=1, le=20)
     candidates: int = Field(20, ge=1)
     fusion: Literal["rrf", "convex"] = "rrf"
     rrf_k: int = Field(60, ge=1)
@@ -87,6 +88,7 @@ class RetrievalSettings(_Section):
     dense_weight_en: float = Field(1.0, ge=0)
     bm25_weight_en: float = Field(0.5, ge=0)
     evidence_tokens: int = Field(160, ge=20)
+    evidence_tokens_en: int = Field(160, ge=20)
     evidence_dense_weight: float = Field(1.0, ge=0)
     evidence_dense_weight_en: float = Field(2.0, ge=0)
     evidence_min_relative: float = Field(0.4, ge=0, le=1)

@@ -83,7 +83,7 @@ class Retriever:
         densely and by BM25, in place of BM25 on the question's own words.
         """
         s = self.settings
-        k = k or s.top_k
+        k = k or (s.top_k_en if lang == "en" else s.top_k)
         w_dense, w_bm25 = (s.dense_weight_en, s.bm25_weight_en) if lang == "en" else (
             s.dense_weight_id, s.bm25_weight_id)
         with self._lock:
