@@ -58,3 +58,11 @@ def test_scaling_of_one_ranking():
     assert _convex([("x", 0.7)]) == [1.0]
     assert _convex([]) == []
     assert _rrf([("x", 4.0), ("y", 3.0)], 60) == pytest.approx([1 / 61, 1 / 62])
+
+
+def test_english_questions_take_their_own_number_of_chunks():
+    r = Retriever(_Store(DENSE), _Embedder(), RetrievalSettings(top_k=2, top_k_en=3))
+    r.bm25_search = lambda query, k: []
+    assert len(r.search("pertanyaan", "id")) == 2
+    assert len(r.search("question", "en")) == 3
+    assert len(r.search("question", "en", k=1)) == 1  # an explicit k still decides
