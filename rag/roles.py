@@ -25,6 +25,8 @@ OFFICES = {
     "prime", "ambassador", "spokesperson", "spokesman", "coach", "captain", "leader", "chief", "secretary",
     "commander",
 }
+# Words that make an office its deputy's ("Wakil Gubernur Rudolf Pardede" is not the governor).
+_DEPUTY = {"wakil", "wk", "deputy", "vice"}
 # Forms of address that precede a title ("Bapak Wakil Presiden …"): not part of the office.
 _HONORIFICS = {"bapak", "pak", "ibu", "bu", "mr", "mrs", "ms", "dr", "ir", "prof", "h", "hj"}
 # Words that may stand between an office and its qualifier in a question ("president of the …").
@@ -118,8 +120,11 @@ def _matches_form(office: str, title: list[str], phrase: list[str] | None = None
 
 def check_role(answer: str, question: str, evidence_texts: list[str], lang: str = "id") -> RoleCheck:
     """Whether a short name answer holds the office the question asks for, by its title in the evidence."""
-    asked = _asked_office(question) if expected_kind(question) == "name" else None
     answer = answer.strip().rstrip(".")
+    deputy = _deputy_of_asked(answer, question, evidence_texts)
+    if deputy:
+        return deputy
+    asked = _asked_office(question) if expected_kind(question) == "name" else None
     if not asked or not answer or len(answer.split()) > 4 or any(_is_office(w) for w in answer.split()):
         return RoleCheck()
     office, qualifier = asked
@@ -162,6 +167,53 @@ def _holder(qualifier: list[str], question_words: set[str], evidence_texts: list
                 continue
             # The name is what follows the last word the question itself uses.
             last = max(i for i, w in enumerate(folded) if w in question_words or similar_term(w, question_words))
+            name = " ".join(words[last + 1:]).strip("()")
+            if name:
+                holders.append(name)
+    unique = list(dict.fromkeys(holders))
+    return unique[0] if len(unique) == 1 else None
+
+
+def _deputy_of_asked(answer: str, question: str, evidence_texts: list[str]) -> RoleCheck | None:
+    """A conflict when the answer is titled the deputy of the office the question asks for, else None.
+
+    Asked "Siapa gubernur yang meninggal …", a small model picks the nearest name with the office in its
+    title, and "Wakil Gubernur Rudolf Pardede" has it. The one person titled with the office itself
+    ("Gubernur Tengku Rizal Nurdin") replaces the deputy; without one, the answer is withheld.
+    """
+    # "Which governor …" sets no kind; the answer must stand right after a deputy's title anyway.
+    if expected_kind(question) not in ("name", "") or not answer or len(answer.split()) > 4:
+        return None
+    tokens = [fold(t.strip("()")) for t in _TOKEN.findall(question)]
+    if any(t in _DEPUTY for t in tokens):
+        return None  # the deputy is what is asked
+    offices = [t for t in tokens if t in OFFICES]
+    if not offices or any(_is_office(w) for w in answer.split()):
+        return None
+    office = offices[0]
+    for text in evidence_texts:
+        found = re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", text)
+        if not found:
+            continue
+        title = _title_before(text, found.start())
+        if not any(title[j] in _DEPUTY and _matches(office, [title[j + 1]]) for j in range(len(title) - 1)):
+            return None  # titled otherwise here
+        question_words = {f for t in tokens for f in _forms(t)}
+        return RoleCheck(True, _plain_holder(office, question_words, evidence_texts))
+    return None
+
+
+def _plain_holder(office: str, question_words: set[str], evidence_texts: list[str]) -> str | None:
+    """The one person the evidence titles with `office` itself, not with its deputy, if exactly one."""
+    holders = []
+    for text in evidence_texts:
+        for run in re.finditer(r"(?:\(?[A-Z][\w'’-]*\)?\s+)+[A-Z][\w'’-]*", text):
+            words = run.group(0).split()
+            folded = [fold(w.strip("()")) for w in words]
+            at = [i for i, w in enumerate(folded) if _matches(office, [w])]
+            if not at or any(w in _DEPUTY for w in folded[:at[0] + 1]):
+                continue
+            last = max([at[-1]] + [i for i, w in enumerate(folded) if w in question_words])
             name = " ".join(words[last + 1:]).strip("()")
             if name:
                 holders.append(name)

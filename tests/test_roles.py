@@ -62,3 +62,21 @@ def test_an_english_question_is_read_through_the_indonesian_title_words():
     assert not check_role("Tony Blair", "Who is the Prime Minister of Britain?", [text], "en").conflict
     assert check_role("Mahmoud Abbas", "Who is the president of Iran?", [text], "en").replacement == (
         "Mahmood Ahmadinejad")
+
+
+def test_the_deputy_is_not_the_office_asked_for():
+    from rag.roles import check_role
+
+    text = ("Kalangan DPRD Sumatera Utara menolak Wakil Gubernur Rudolf Pardede menggantikan Gubernur Tengku Rizal "
+            "Nurdin yang meninggal akibat kecelakaan pesawat Mandala Airlines di Medan, Senin (5/9) lalu.")
+    asked = "Siapa nama gubernur yang meninggal akibat kecelakaan pesawat Mandala Airlines?"
+    assert check_role("Rudolf Pardede", asked, [text]).replacement == "Tengku Rizal Nurdin"
+    assert check_role("Rudolf Pardede", "Which governor died in the Mandala Airlines crash?", [text],
+                      "en").replacement == "Tengku Rizal Nurdin"
+    # Asked for the deputy, or answered with the governor: nothing to mend.
+    assert not check_role("Rudolf Pardede", "Siapa wakil gubernur Sumatera Utara?", [text]).conflict
+    assert not check_role("Tengku Rizal Nurdin", asked, [text]).conflict
+    # A deputy and no one titled with the office itself: withheld.
+    alone = "Wakil Gubernur Rudolf Pardede meninjau lokasi kecelakaan."
+    result = check_role("Rudolf Pardede", asked, [alone])
+    assert result.conflict and result.replacement is None
