@@ -33,6 +33,7 @@ from rag.prompting import Prompts, SourceText
 from rag.repairs import (
     count_noun_as_written,
     date_as_written,
+    dates_in,
     drop_asked_name,
     drop_invented_years,
     drop_restatement,
@@ -373,6 +374,8 @@ class Pipeline:
         kind = expected_kind(question)
         if kind and not has_kind(body, kind):
             return WRONG_KIND.format(kind=kind)
+        if kind == "time" and _only_the_articles_date(body, evidence):
+            return "the date is only the article's own date"
         shown = self._shown(evidence)
         names, numbers_ok = grounding(body, question, shown, lang)
         if not numbers_ok:
@@ -472,6 +475,27 @@ class Pipeline:
                                       _best_quote(quote, e.text), e.hit.metadata.get("outlet", ""),
                                       e.hit.metadata.get("date", "")))
         return Answer(question, text, False, lang, citations, contexts, raw=raw, generated=generated)
+
+
+def _only_the_articles_date(answer: str, evidence: list[Evidence]) -> bool:
+    """Whether the answer's day and month is an article's date that no excerpt writes in its text.
+
+    The header of each excerpt shows its article's date, which rightly completes a date the text
+    gives without a year ("27 Juli" + 2023); a when-answer whose very day comes from there alone
+    dates the report, not the event asked about.
+    """
+    said = {d for d in dates_in(answer) if isinstance(d, tuple)}
+    published = set()
+    for e in evidence:
+        try:
+            day = dt.date.fromisoformat(e.hit.metadata.get("date", ""))
+        except ValueError:
+            continue
+        published.add((day.day, day.month))
+    if not said or not said <= published:
+        return False
+    written = evidence_terms(" ".join(e.text for e in evidence))
+    return not any(str(d) in written and f"month{m}" in written for d, m in said)
 
 
 def _with_markers_of(raw: str, text: str) -> str:

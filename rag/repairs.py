@@ -256,14 +256,18 @@ def _clause_score(terms: set[str], clause: str) -> float:
     return sum((2.0 if t.isdigit() else 1.0) for t in terms if term_in(t, vocabulary, roots))
 
 
+_MONTH_DAY = re.compile(rf"\b({MONTH_ALTERNATION})\s+(\d{{1,2}})\b(?!\s*\d)", re.IGNORECASE)  # "July 27, 2023"
 _DAY_RANGE = re.compile(rf"\b(\d{{1,2}})\s*[-–]\s*(\d{{1,2}})\s+({MONTH_ALTERNATION})\b", re.IGNORECASE)
 
 
-def _dates_of(text: str) -> set[tuple[int, int] | int]:
-    """The (day, month) pairs a text writes in any form ("3 September", "(3/9)"), or its years when it has none."""
+def dates_in(text: str) -> set[tuple[int, int] | int]:
+    """The (day, month) pairs a text writes in any form ("3 September", "September 3", "(3/9)", "3/9/2005",
+    "15-16 September"), or its years when it has none."""
     pairs: set[tuple[int, int] | int] = {(int(m.group("day")), MONTHS[m.group("month").lower()])
                                          for m in _DAY_MONTH.finditer(text)}
+    pairs |= {(int(d), MONTHS[mo.lower()]) for mo, d in _MONTH_DAY.findall(text)}
     pairs |= {(int(d), int(mo)) for d, mo in re.findall(r"\((\d{1,2})/(\d{1,2})(?:/\d{2,4})?\)", text)}
+    pairs |= {(int(d), int(mo)) for d, mo in re.findall(r"\b(\d{1,2})/(\d{1,2})/\d{4}\b", text) if 1 <= int(mo) <= 12}
     for first, last, month in _DAY_RANGE.findall(text):  # "15-16 September": both days
         pairs |= {(int(first), MONTHS[month.lower()]), (int(last), MONTHS[month.lower()])}
     return pairs or {int(y) for y in re.findall(r"\b((?:19|20)\d{2})\b", text)}
@@ -295,7 +299,7 @@ def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]
         return None  # no clear best clause
     answer_terms = salient_terms(answer)
     if kind == "time":
-        holding = [s for s, i in scored if _dates_of(answer) and _dates_of(answer) <= _dates_of(clauses[i])]
+        holding = [s for s, i in scored if dates_in(answer) and dates_in(answer) <= dates_in(clauses[i])]
     else:
         holding = [s for s, i in scored if answer_terms and answer_terms <= evidence_terms(clauses[i])]
     if not answer_terms or (holding and holding[0] >= best_score):

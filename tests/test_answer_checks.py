@@ -675,3 +675,23 @@ def test_an_english_question_about_languages_gets_the_languages_in_english():
     assert languages_in_english("Shoigu", "Who was welcomed by the banner?", [text]) is None  # not about languages
     # A language the table does not know: the answer is left to the model.
     assert languages_in_english("Klingon", question, ["Spanduk itu dalam bahasa Klingon."]) is None
+
+
+def test_a_when_answer_that_is_only_the_articles_date_is_withheld():
+    from rag.answer import Pipeline
+    from rag.config import load_settings
+    from rag.evidence import Evidence
+    from rag.prompting import Prompts
+    from rag.retrieve import Hit
+
+    pipe = Pipeline(load_settings(), None, None, None, Prompts())
+    text = "Delegasi militer Rusia dipimpin Menteri Pertahanan Sergei Shoigu tiba di Korea Utara."
+    evidence = [Evidence(1, Hit("c1", text, {"source": "d1", "date": "2023-07-27"}, 1.0), text)]
+    # Nothing in the excerpt dates the departure; 27 July 2023 is the day the story ran.
+    answer = pipe._finish("When did Shoigu leave North Korea?", "en", "July 27, 2023 [1].", evidence)
+    assert answer.abstained and "article's own date" in answer.reason
+    # A day the excerpt writes, completed by the article's year, stands.
+    dated = "Victory Day diperingati setiap 27 Juli oleh Korut."
+    evidence = [Evidence(1, Hit("c1", dated, {"source": "d1", "date": "2023-07-27"}, 1.0), dated)]
+    answer = pipe._finish("On what date does North Korea celebrate Victory Day?", "en", "27 July 2023 [1].", evidence)
+    assert not answer.abstained
