@@ -31,6 +31,7 @@ from rag.llm_server import estimate_tokens
 from rag.model_files import settings_llm
 from rag.prompting import Prompts, SourceText
 from rag.repairs import (
+    bracketed_country,
     count_noun_as_written,
     date_as_written,
     dates_in,
@@ -445,6 +446,7 @@ class Pipeline:
             raw = f"{role.replacement}."
         short = strip_markers(raw)
         quoted = quoted_outlet(short, question, [(e.hit.metadata.get("outlet", ""), e.text) for e in evidence])
+        quoted = quoted or bracketed_country(short, question, in_order)
         if quoted:
             raw = _with_markers_of(raw, quoted)
             short = quoted

@@ -747,3 +747,30 @@ def languages_in_english(answer: str, question: str, evidence_texts: list[str]) 
     if all(re.search(rf"\b{e}\b", answer) for e in english):
         return None
     return english[0] if len(english) == 1 else ", ".join(english[:-1]) + " and " + english[-1]
+
+
+# "Yuan Yufang (Malaysia)", "Kenenisa Bekele (Etiopia)": a person with their country in brackets.
+_NAME_WITH_COUNTRY = re.compile(r"\b([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3})\s+\(([A-Z][\w'’ -]*)\)")
+
+
+def bracketed_country(answer: str, question: str, evidence_texts: list[str]) -> str | None:
+    """The one person the sources mark with the country the question names, when the answer is another.
+
+    Sports and world news mark each person's country in brackets; asked "Siapakah atlet dari Malaysia
+    yang mengalahkan Darwati", a small model takes a nearby name ("Linda") instead of "Yuan Yufang
+    (Malaysia)". Only for who-questions, and only when exactly one person carries that country.
+    """
+    if expected_kind(question) != "name":
+        return None
+    asked = {fold(w) for w in re.findall(r"\b[A-Z][\w'’-]*", question)}
+    # Initials in brackets name a body ("Lembaga Ilmu Pengetahuan Indonesia (LIPI)"), not a country.
+    marked = [(m.group(1), fold(m.group(2))) for text in evidence_texts for m in _NAME_WITH_COUNTRY.finditer(text)
+              if not (m.group(2).isupper() and len(m.group(2)) > 2)]
+    people = list(dict.fromkeys(name for name, country in marked if country in asked
+                                and not set(words(name)) & asked))
+    if len(people) != 1 or fold(answer.strip(" .")) in {fold(p) for p in people}:
+        return None
+    bare = re.fullmatch(r"[A-Z][\w'’ .-]*", answer.strip())
+    if not bare or fold(answer.strip(" .")) in {fold(name) for name, _ in marked}:
+        return None  # another marked person is a deliberate choice; only a bare name is replaced
+    return people[0]

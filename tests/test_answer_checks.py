@@ -695,3 +695,15 @@ def test_a_when_answer_that_is_only_the_articles_date_is_withheld():
     evidence = [Evidence(1, Hit("c1", dated, {"source": "d1", "date": "2023-07-27"}, 1.0), dated)]
     answer = pipe._finish("On what date does North Korea celebrate Victory Day?", "en", "27 July 2023 [1].", evidence)
     assert not answer.abstained
+
+
+def test_asked_for_the_person_from_a_country_the_one_the_sources_mark_with_it():
+    from rag.repairs import bracketed_country
+
+    text = ("Selain Linda yang mendapat perak, Darwati (10 km jalan cepat) juga meraih perak. Darwati tertinggal "
+            "di belakang Yuan Yufang (Malaysia). Peneliti Lembaga Ilmu Pengetahuan Indonesia (LIPI) hadir.")
+    question = "Siapakah atlet dari Malaysia yang mengalahkan Darwati di nomor 10 km jalan cepat?"
+    assert bracketed_country("Linda", question, [text]) == "Yuan Yufang"
+    assert bracketed_country("Yuan Yufang", question, [text]) is None
+    # Initials in brackets are a body's, not a country: "Siapa peneliti LIPI …" keeps its answer.
+    assert bracketed_country("Yayuk R Suhardjono", "Siapa peneliti LIPI yang hadir?", [text]) is None
