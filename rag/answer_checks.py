@@ -107,6 +107,7 @@ def similar_term(term: str, vocabulary: set[str]) -> bool:
 # An answer word restates a question word when their roots match or one holds the other and is nearly as
 # long ("kunjungan" / "mengunjungi"); "pinteresque" is news beside "Pinter".
 RESTATED_SHARE = 0.7
+_AGE = re.compile(r"\s*\(\d{1,3}\)")
 
 
 def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tuple[float, bool]:
@@ -117,6 +118,8 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     articles' language (Indonesian), since an English answer paraphrases them.
     """
     vocabulary = evidence_terms(_with_english_names(evidence_text, lang))
+    # A person's age in brackets ("Nurcholish Madjid (66)") adds nothing the question asked for.
+    answer = _AGE.sub("", answer)
     # Only an Indonesian answer is held to the sources' own wording of its names.
     fresh, old = new_terms(answer, question, *((evidence_text, asked_noun(question)) if lang == "id" else ()))
     # "Russian" in the answer to a question about "Russia's …" is the question's own word, not news.

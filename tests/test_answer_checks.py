@@ -707,3 +707,10 @@ def test_asked_for_the_person_from_a_country_the_one_the_sources_mark_with_it():
     assert bracketed_country("Yuan Yufang", question, [text]) is None
     # Initials in brackets are a body's, not a country: "Siapa peneliti LIPI …" keeps its answer.
     assert bracketed_country("Yayuk R Suhardjono", "Siapa peneliti LIPI yang hadir?", [text]) is None
+
+
+def test_the_asked_name_with_an_age_only_restates_the_question():
+    question = "Apakah panggilan akrab untuk Nurcholish Madjid"
+    text = "Cendekiawan Muslim Nurcholish Madjid (66) atau yang akrab dipanggil Cak Nur wafat kemarin."
+    assert grounding("Nurcholish Madjid (66)", question, text, "id")[0] == 0.0
+    assert grounding("Cak Nur", question, text, "id")[0] == 1.0
