@@ -445,11 +445,12 @@ class Pipeline:
         if role.replacement:
             raw = f"{role.replacement}."
         short = strip_markers(raw)
-        quoted = quoted_outlet(short, question, [(e.hit.metadata.get("outlet", ""), e.text) for e in evidence])
-        quoted = quoted or bracketed_country(short, question, in_order)
-        if quoted:
-            raw = _with_markers_of(raw, quoted)
-            short = quoted
+        # Who the story quotes, or the person marked with the asked country, instead of the model's pick.
+        better = (quoted_outlet(short, question, [(e.hit.metadata.get("outlet", ""), e.text) for e in evidence])
+                  or bracketed_country(short, question, in_order))
+        if better:
+            raw = _with_markers_of(raw, better)
+            short = better
         widened = spelled_out(short, in_order) or widen_to_source(short, question, lang, in_order)
         if widened:
             raw = _with_markers_of(raw, widened)

@@ -15,6 +15,7 @@ from rag.answer_checks import JOINERS, RESTATED_SHARE, asked_noun, expected_kind
 from rag.places import ENGLISH_TO_INDONESIAN, LANGUAGES
 from rag.text import (
     ACRONYM_GLUE,
+    CAPITALISED_RUN,
     MONTH_ALTERNATION,
     MONTHS,
     NUMBER_WORDS,
@@ -299,7 +300,8 @@ def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]
         return None  # no clear best clause
     answer_terms = salient_terms(answer)
     if kind == "time":
-        holding = [s for s, i in scored if dates_in(answer) and dates_in(answer) <= dates_in(clauses[i])]
+        said = dates_in(answer)
+        holding = [s for s, i in scored if said and said <= dates_in(clauses[i])]
     else:
         holding = [s for s, i in scored if answer_terms and answer_terms <= evidence_terms(clauses[i])]
     if not answer_terms or (holding and holding[0] >= best_score):
@@ -631,9 +633,6 @@ def drop_restatement(answer: str, question: str) -> str:
     return rest[0].upper() + rest[1:] if answer[:1].isupper() else rest
 
 
-_QUESTION_NAME = re.compile(r"(?:\b[A-Z][\w'’.-]*(?:\s+|$))+")
-
-
 def drop_asked_name(answer: str, question: str) -> str:
     """"PT International Suzuki Indonesia Kusnadi Sugiharto" → "PT International Suzuki Indonesia" for
     "Di perusahaan manakah Kusnadi Sugiharto …".
@@ -646,7 +645,7 @@ def drop_asked_name(answer: str, question: str) -> str:
     tokens = answer.split()
     asked = evidence_terms(question)
     # Whole names only: "Luar Negeri China" is no name of its own in "Kementerian Luar Negeri China".
-    names = {normalize_answer(m.group(0)) for m in _QUESTION_NAME.finditer(question)}
+    names = {normalize_answer(m.group(0)) for m in CAPITALISED_RUN.finditer(question)}
     for cut in range(1, len(tokens) - 1):
         tail = tokens[cut:]
         if (len(tail) >= 2 and tokens[cut - 1][:1].isupper() and normalize_answer(" ".join(tail)) in names

@@ -111,7 +111,7 @@ def salient_terms(text: str) -> set[str]:
     return terms
 
 
-_CAPITALISED_RUN = re.compile(r"(?:\b[A-Z][\w'’.-]*(?:\s+|$))+")
+CAPITALISED_RUN = re.compile(r"(?:\b[A-Z][\w'’.-]*(?:\s+|$))+")
 
 
 def new_terms(answer: str, question: str, evidence_text: str = "", head: str = "") -> tuple[set[str], set[str]]:
@@ -131,7 +131,7 @@ def new_terms(answer: str, question: str, evidence_text: str = "", head: str = "
     # question did not ("the Great Patriotic War" for "the war"): there any asked word counts.
     named = salient_terms(question) if evidence_text else asked
     old: set[str] = set()
-    for run in _CAPITALISED_RUN.finditer(answer):
+    for run in CAPITALISED_RUN.finditer(answer):
         for name in _names_in_run(run.group(0)):
             words = name.split()
             run_terms = salient_terms(name)
