@@ -337,6 +337,8 @@ _QUANTITY_QUALIFIERS = [("tidak", "kurang", "dari"), ("lebih", "dari"), ("kurang
                         ("rata", "rata"), ("sekitar",), ("hampir",), ("antara",), ("sedikitnya",), ("setidaknya",),
                         ("rp",), ("tahun",), ("pukul",)]
 _WIDEN_MAX_WORDS = 8
+# Titles Indonesian news writes in lower case before a name ("dr", "drg", "drh").
+_LOWER_TITLES = {"dr", "drg", "drh"}
 # Indonesian legal forms written before a company's name ("PT Indelberg Indonesia").
 _LEGAL_FORMS = {"PT", "CV", "PD", "UD", "Perum", "Persero"}
 _NAME_MAX_EXTRA = 6
@@ -441,6 +443,8 @@ def widen_to_source(answer: str, question: str, lang: str, evidence_texts: list[
                     end += 1
                 if kind == "place":
                     start = _address_start(text, spans, tokens, start, asked)
+                elif start > 0 and folded[start - 1] in _LOWER_TITLES and _gap(text, spans, start - 1):
+                    start -= 1  # "dr Ilham Patu SpBS": a title news writes in lower case is part of the name
             if noun and start > 0 and folded[start - 1] == noun and target[0] != noun and _gap(text, spans, start - 1):
                 start -= 1
             if kind == "time" and start > 0 and folded[start - 1] == "pada" and _gap(text, spans, start - 1):

@@ -714,3 +714,11 @@ def test_the_asked_name_with_an_age_only_restates_the_question():
     text = "Cendekiawan Muslim Nurcholish Madjid (66) atau yang akrab dipanggil Cak Nur wafat kemarin."
     assert grounding("Nurcholish Madjid (66)", question, text, "id")[0] == 0.0
     assert grounding("Cak Nur", question, text, "id")[0] == 1.0
+
+
+def test_a_lower_case_title_before_a_name_is_part_of_it():
+    from rag.repairs import widen_to_source
+
+    text = "Kepala Bidang Informasi RSPI dr Ilham Patu SpBS mengatakan pasien itu membaik."
+    question = "Siapakah Kepala Bidang Informasi RSPI?"
+    assert widen_to_source("Ilham Patu SpBS", question, "id", [text]) == "dr Ilham Patu SpBS"
