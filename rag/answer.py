@@ -488,13 +488,7 @@ def _only_the_articles_date(answer: str, evidence: list[Evidence]) -> bool:
     dates the report, not the event asked about.
     """
     said = {d for d in dates_in(answer) if isinstance(d, tuple)}
-    published = set()
-    for e in evidence:
-        try:
-            day = dt.date.fromisoformat(e.hit.metadata.get("date", ""))
-        except ValueError:
-            continue
-        published.add((day.day, day.month))
+    published = {(day.day, day.month) for e in evidence if (day := _article_date(e.hit.metadata.get("date", "")))}
     if not said or not said <= published:
         return False
     written = evidence_terms(" ".join(e.text for e in evidence))
@@ -506,13 +500,18 @@ def _with_markers_of(raw: str, text: str) -> str:
     return " ".join([text, *(f"[{n}]" for n in parse_markers(raw))]) + "."
 
 
+def _article_date(iso: str) -> dt.date | None:
+    """An article's ISO date ("2025-08-27"), or None when it has none or it does not parse."""
+    try:
+        return dt.date.fromisoformat(iso)
+    except ValueError:
+        return None
+
+
 def _readable_date(iso: str) -> str:
     """"2025-08-27" → "27 August 2025": the article date in words the answer checks can match."""
-    try:
-        d = dt.date.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return f"{d.day} {MONTH_NAMES['en'][d.month - 1]} {d.year}"
+    d = _article_date(iso)
+    return f"{d.day} {MONTH_NAMES['en'][d.month - 1]} {d.year}" if d else iso
 
 
 def _best_quote(answer_sentence: str, excerpt: str) -> str:

@@ -10,6 +10,7 @@ person whose title carries the question's qualifier replaces it, and without one
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.answer_checks import expected_kind, similar_term
@@ -32,6 +33,8 @@ _HONORIFICS = {"bapak", "pak", "ibu", "bu", "mr", "mrs", "ms", "dr", "ir", "prof
 # Words that may stand between an office and its qualifier in a question ("president of the …").
 _LINKS = {"of", "the", "dari", "for"}
 _TOKEN = re.compile(r"\(?[\w'’-]+\)?")
+# A capitalised run that may be a title and a name ("Gubernur Tengku Rizal Nurdin", "(PM) Tony Blair").
+_TITLED_RUN = re.compile(r"(?:\(?[A-Z][\w'’-]*\)?\s+)+[A-Z][\w'’-]*")
 
 
 @dataclass
@@ -136,20 +139,42 @@ def check_role(answer: str, question: str, evidence_texts: list[str], lang: str 
         if not qualifier:
             return RoleCheck()
     question_words = {f for w in _TOKEN.findall(question) for f in _forms(fold(w.strip("()")))}
+    title = _answer_title(answer, evidence_texts)
+    if title is None or not _matches(office, title, qualifier):
+        return RoleCheck()  # titled otherwise (or not at all): nothing to compare
+    missing = [w for w in qualifier if not any(f in title or similar_term(f, set(title)) for f in _forms(w))]
+    own = [w for w in title if w not in question_words and not similar_term(w, question_words)
+           and w not in OFFICES and w not in _HONORIFICS and not _abbreviates(w, [office, *qualifier])]
+    if not missing or not own:
+        return RoleCheck()
+    return RoleCheck(True, _holder(missing, question_words, evidence_texts))
+
+
+def _answer_title(answer: str, evidence_texts: list[str]) -> list[str] | None:
+    """The title before the answer where the evidence first names it (None when it never does)."""
     for text in evidence_texts:
         found = re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", text)
-        if not found:
-            continue
-        title = _title_before(text, found.start())
-        if not _matches(office, title, qualifier):
-            return RoleCheck()  # titled otherwise (or not at all) here: nothing to compare
-        missing = [w for w in qualifier if not any(f in title or similar_term(f, set(title)) for f in _forms(w))]
-        own = [w for w in title if w not in question_words and not similar_term(w, question_words)
-               and w not in OFFICES and w not in _HONORIFICS and not _abbreviates(w, [office, *qualifier])]
-        if not missing or not own:
-            return RoleCheck()
-        return RoleCheck(True, _holder(missing, question_words, evidence_texts))
-    return RoleCheck()
+        if found:
+            return _title_before(text, found.start())
+    return None
+
+
+def _sole_holder(evidence_texts: list[str], title_end: Callable[[list[str]], int | None]) -> str | None:
+    """The one person named after a title the evidence writes, if exactly one.
+
+    `title_end` gets each capitalised run's folded words and gives the index of the title's last word
+    (the name follows it), or None when the run is not a title of the kind sought.
+    """
+    holders = []
+    for text in evidence_texts:
+        for run in _TITLED_RUN.finditer(text):
+            words = run.group(0).split()
+            last = title_end([fold(w.strip("()")) for w in words])
+            name = " ".join(words[last + 1:]).strip("()") if last is not None else ""
+            if name:
+                holders.append(name)
+    unique = list(dict.fromkeys(holders))
+    return unique[0] if len(unique) == 1 else None
 
 
 def _holder(qualifier: list[str], question_words: set[str], evidence_texts: list[str]) -> str | None:
@@ -157,21 +182,14 @@ def _holder(qualifier: list[str], question_words: set[str], evidence_texts: list
 
     The office may be written another way ("Menlu" for "Menteri Luar Negeri"), so any office word counts.
     """
-    holders = []
-    for text in evidence_texts:
-        for run in re.finditer(r"(?:\(?[A-Z][\w'’-]*\)?\s+)+[A-Z][\w'’-]*", text):
-            words = run.group(0).split()
-            folded = [fold(w.strip("()")) for w in words]
-            if not any(w in OFFICES for w in folded) or not all(
-                    any(f in folded or similar_term(f, set(folded)) for f in _forms(q)) for q in qualifier):
-                continue
-            # The name is what follows the last word the question itself uses.
-            last = max(i for i, w in enumerate(folded) if w in question_words or similar_term(w, question_words))
-            name = " ".join(words[last + 1:]).strip("()")
-            if name:
-                holders.append(name)
-    unique = list(dict.fromkeys(holders))
-    return unique[0] if len(unique) == 1 else None
+    def title_end(folded: list[str]) -> int | None:
+        if not any(w in OFFICES for w in folded) or not all(
+                any(f in folded or similar_term(f, set(folded)) for f in _forms(q)) for q in qualifier):
+            return None
+        # The name is what follows the last word the question itself uses.
+        return max(i for i, w in enumerate(folded) if w in question_words or similar_term(w, question_words))
+
+    return _sole_holder(evidence_texts, title_end)
 
 
 def _deputy_of_asked(answer: str, question: str, evidence_texts: list[str]) -> RoleCheck | None:
@@ -191,31 +209,20 @@ def _deputy_of_asked(answer: str, question: str, evidence_texts: list[str]) -> R
     if not offices or any(_is_office(w) for w in answer.split()):
         return None
     office = offices[0]
-    for text in evidence_texts:
-        found = re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", text)
-        if not found:
-            continue
-        title = _title_before(text, found.start())
-        if not any(title[j] in _DEPUTY and _matches(office, [title[j + 1]]) for j in range(len(title) - 1)):
-            return None  # titled otherwise here
-        question_words = {f for t in tokens for f in _forms(t)}
-        return RoleCheck(True, _plain_holder(office, question_words, evidence_texts))
-    return None
+    title = _answer_title(answer, evidence_texts)
+    if title is None or not any(title[j] in _DEPUTY and _matches(office, [title[j + 1]])
+                                for j in range(len(title) - 1)):
+        return None  # titled otherwise (or not at all)
+    question_words = {f for t in tokens for f in _forms(t)}
+    return RoleCheck(True, _plain_holder(office, question_words, evidence_texts))
 
 
 def _plain_holder(office: str, question_words: set[str], evidence_texts: list[str]) -> str | None:
     """The one person the evidence titles with `office` itself, not with its deputy, if exactly one."""
-    holders = []
-    for text in evidence_texts:
-        for run in re.finditer(r"(?:\(?[A-Z][\w'’-]*\)?\s+)+[A-Z][\w'’-]*", text):
-            words = run.group(0).split()
-            folded = [fold(w.strip("()")) for w in words]
-            at = [i for i, w in enumerate(folded) if _matches(office, [w])]
-            if not at or any(w in _DEPUTY for w in folded[:at[0] + 1]):
-                continue
-            last = max([at[-1]] + [i for i, w in enumerate(folded) if w in question_words])
-            name = " ".join(words[last + 1:]).strip("()")
-            if name:
-                holders.append(name)
-    unique = list(dict.fromkeys(holders))
-    return unique[0] if len(unique) == 1 else None
+    def title_end(folded: list[str]) -> int | None:
+        at = [i for i, w in enumerate(folded) if _matches(office, [w])]
+        if not at or any(w in _DEPUTY for w in folded[:at[0] + 1]):
+            return None
+        return max([at[-1]] + [i for i, w in enumerate(folded) if w in question_words])
+
+    return _sole_holder(evidence_texts, title_end)
