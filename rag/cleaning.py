@@ -151,7 +151,9 @@ def clean_news(raw: str, title: str = "", outlet: str = "", date: str = "") -> C
         kept.append(line)
 
     suffix_outlet = ""
-    if not title and kept and _is_headline(kept[0]):
+    # A lone line is the story, whatever it ends with: taken as the headline, it would leave no text to
+    # search (FacQA has one-paragraph passages ending in a closing quote).
+    if not title and len(kept) > 1 and _is_headline(kept[0]):
         title = kept.pop(0)
         m = _TITLE_SUFFIX.search(title)
         if m:

@@ -77,3 +77,10 @@ def test_seed_bylines():
     assert docs["002_ff8ad90726eb07f1.txt"].byline == "Editor: Mentari DP"
     assert docs["004_49bd237b7ccad95f.txt"].byline == "Editor: Muhammad Fida Ul Haq"
     assert docs["000_c5a5360e97af4f8b.txt"].byline == ""
+
+
+def test_a_one_line_story_is_never_emptied_into_its_title():
+    raw = 'Perjuangan itu berawal sejak tahun 1990-an. Kini para nelayan pun lantang: "Kami bebas sianida."'
+    doc = clean_news(raw)
+    assert doc.text == raw
+    assert doc.title.startswith("Perjuangan itu berawal")
