@@ -101,17 +101,20 @@ class StreamClock:
         model.stream = stream
 
 
-def bare_llama(chat: Any) -> Any:
-    """A bare `llama_cpp.Llama` on the same GGUF with the same parameters as our ChatLlamaCpp."""
+def bare_llama(chat: Any, repacking: str = "auto") -> Any:
+    """A bare `llama_cpp.Llama` on the same GGUF with the same parameters as our ChatLlamaCpp.
+
+    `repacking` is `llm.weight_repacking`, resolved as for our model.
+    """
     from llama_cpp import Llama
 
-    from rag.llm import _quiet_stderr
+    from rag.llm import _quiet_stderr, model_defaults, repacking_enabled
 
     params = {k: getattr(chat, k) for k in _LLAMA_PARAM_NAMES}
     if chat.n_gpu_layers is not None:
         params["n_gpu_layers"] = chat.n_gpu_layers
     params.update(chat.model_kwargs)
-    with _quiet_stderr():
+    with _quiet_stderr(), model_defaults(repacking_enabled(repacking)):
         return Llama(chat.model_path, **params)
 
 
@@ -150,7 +153,7 @@ def run(settings: Settings, questions: list[tuple[str, str]], results: Results) 
     warm_s, _ = timed(lambda: pipe.model.warm_up(pipe.prompts.prefix))
     chat = pipe.model.chat
     params = sampling_params(chat)
-    bare_load_s, bare = timed(lambda: bare_llama(chat))
+    bare_load_s, bare = timed(lambda: bare_llama(chat, settings.llm.weight_repacking))
     prefix = message_dicts(pipe.prompts.prefix)
     bare_warm_s, _ = timed(lambda: bare_run(bare, prefix, {**params, "max_tokens": 1}))
     ours_meter, bare_meter = PromptMeter(pipe.model.llama), PromptMeter(bare)

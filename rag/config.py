@@ -55,6 +55,7 @@ class LLMSettings(_Section):
     seed: int = 42
     warm_up: bool = True
     prefix_cache: bool = True
+    weight_repacking: Literal["auto", "on", "off"] = "auto"
 
 
 class StoreSettings(_Section):

@@ -74,6 +74,52 @@ def _quiet_stderr() -> Iterator[None]:
             os.close(fd)
 
 
+_LOAD_LOCK = threading.Lock()
+
+
+def cpu_has_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU has Intel AMX tiles (read from /proc/cpuinfo; False where it cannot be read)."""
+    try:
+        flags = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(f in flags.split() for f in ("amx_tile", "amx_int8"))
+
+
+def repacking_enabled(setting: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """`llm.weight_repacking` resolved: "on"/"off" as said; "auto" is on unless the CPU has AMX."""
+    if setting != "auto":
+        return setting == "on"
+    return not cpu_has_amx(cpuinfo)
+
+
+@contextlib.contextmanager
+def model_defaults(repack: bool) -> Iterator[None]:
+    """Load a `llama_cpp.Llama` inside this block to set whether llama.cpp repacks its weights.
+
+    llama-cpp-python's `Llama` has no argument for llama.cpp's `use_extra_bufts`; it reads the library's
+    default model parameters, so those are what is changed, for the time of the load only.
+    """
+    import llama_cpp.llama_cpp as lib
+
+    if repack:
+        yield
+        return
+    original = lib.llama_model_default_params
+
+    def without_repacking():  # noqa: ANN202 (a ctypes struct)
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    with _LOAD_LOCK:
+        lib.llama_model_default_params = without_repacking
+        try:
+            yield
+        finally:
+            lib.llama_model_default_params = original
+
+
 class ChatModel:
     """A GGUF chat model with its own chat template. Thread-safe: one generation at a time."""
 
@@ -86,7 +132,7 @@ class ChatModel:
             warnings.simplefilter("ignore")
             from langchain_community.chat_models import ChatLlamaCpp
         try:
-            with _quiet_stderr():
+            with _quiet_stderr(), model_defaults(repacking_enabled(settings.weight_repacking)):
                 self.chat = ChatLlamaCpp(
                     model_path=str(model_path),
                     n_ctx=settings.n_ctx,
@@ -201,6 +247,7 @@ class ChatModel:
         s = self.settings
         parts = [str(self.model_path.resolve()), st.st_size, st.st_mtime_ns, llama_cpp.__version__, s.n_ctx,
                  s.n_batch, s.rope_freq_base, s.n_threads or os.cpu_count(), s.seed,
+                 repacking_enabled(s.weight_repacking),
                  *(f"{type(m).__name__}:{m.content}" for m in messages)]
         return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:20]
 

@@ -1,6 +1,6 @@
 """The chat model behind an OpenAI-compatible llama.cpp server, shared by several kabar processes.
 
-Start the server with `python -m llama_cpp.server --model FILE --interrupt_requests False …`
+Start the server with `python -m rag.llm_serve --model FILE --interrupt_requests False …`
 (see README, Deployment). LangChain's ChatOpenAI talks to it; nothing here calls tiktoken or any
 host but the server. The server answers one request at a time, in arrival order.
 """
@@ -103,7 +103,7 @@ class ServerChatModel:
                 f"{where} did not answer within {self.settings.timeout_s:g} s (llm.timeout_s); is it overloaded?"
             )
         if isinstance(exc, (openai.APIConnectionError, httpx.ConnectError)):
-            return ServiceUnavailable(f"cannot reach {where} — is `python -m llama_cpp.server` up?")
+            return ServiceUnavailable(f"cannot reach {where} — is `python -m rag.llm_serve` (llama_cpp.server) up?")
         if isinstance(exc, openai.APIStatusError):
             if exc.status_code == 404:
                 return ServiceUnavailable(f"{where} answered HTTP 404: is llm.server_url the server's …/v1 URL?")

@@ -55,7 +55,7 @@ def chroma_command(path: Path, host: str, port: int) -> list[str]:
 
 
 def llama_server_command(settings: Settings, model: Path, host: str, port: int) -> list[str]:
-    """`python -m llama_cpp.server` for `model`, with the context, threads and seed of the `llm` settings.
+    """`python -m llama_cpp.server` (through `rag.llm_serve`) for `model`, with the `llm` settings.
 
     `--interrupt_requests False` is what lets several clients share it: by default a new request
     ends the answer being streamed. `--logits_all False` as in the embedded model: the server's
@@ -64,7 +64,7 @@ def llama_server_command(settings: Settings, model: Path, host: str, port: int) 
     llm = settings.llm
     threads = llm.n_threads or os.cpu_count() or 1
     return [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", llm.server_model,
+        sys.executable, "-m", "rag.llm_serve", "--model", str(model), "--model_alias", llm.server_model,
         "--host", host, "--port", str(port), "--n_ctx", str(llm.n_ctx), "--n_batch", str(llm.n_batch),
         "--n_threads", str(threads), "--n_threads_batch", str(threads), "--seed", str(llm.seed),
         "--logits_all", "False", "--interrupt_requests", "False",

@@ -138,7 +138,7 @@ def test_unreachable_llm_server_is_one_line(seed_settings):
               env={"KABAR_LLM__MODE": "server", "KABAR_LLM__SERVER_URL": f"http://127.0.0.1:{port}/v1"})
     assert res.exit_code == 2
     assert res.output.strip() == (f"kabar: error: cannot reach the LLM server at http://127.0.0.1:{port}/v1 "
-                                  "— is `python -m llama_cpp.server` up?")
+                                  "— is `python -m rag.llm_serve` (llama_cpp.server) up?")
 
 
 def test_llm_server_that_never_answers_times_out(seed_settings):
