@@ -14,6 +14,7 @@ from rag.answer_checks import (
     KINDS,
     about_question,
     asks_byline,
+    date_for_no_time,
     expected_kind,
     grounding,
     has_kind,
@@ -76,7 +77,9 @@ _FOLLOW_UP_MAX_TERMS = 3
 UNGROUNDED = "answer not grounded"
 # The reason given for an answer with nothing of the kind asked ("60" for "when …"); it gets one too.
 WRONG_KIND = "no {kind} in the answer"
-_WRONG_KINDS = {WRONG_KIND.format(kind=kind) for kind in KINDS}
+# The reason given for a bare date answering a question that asks for no time; it gets one too.
+DATE_NOT_ASKED = "a date, but the question asks for no time"
+_WRONG_KINDS = {WRONG_KIND.format(kind=kind) for kind in KINDS} | {DATE_NOT_ASKED}
 
 
 @dataclass
@@ -375,6 +378,8 @@ class Pipeline:
         kind = expected_kind(question)
         if kind and not has_kind(body, kind):
             return WRONG_KIND.format(kind=kind)
+        if date_for_no_time(body, question):
+            return DATE_NOT_ASKED
         if kind == "time" and _only_the_articles_date(body, evidence):
             return "the date is only the article's own date"
         shown = self._shown(evidence)

@@ -8,8 +8,10 @@ import re
 from rag.citations import strip_markers
 from rag.places import english_names, indonesian_forms
 from rag.text import (
+    MONTH_ALTERNATION,
     MONTHS,
     NUMBER_WORDS,
+    contains_phrase,
     content_words,
     evidence_terms,
     fold,
@@ -77,6 +79,32 @@ def expected_kind(question: str) -> str:
     return min(found)[2] if found else ""
 
 
+# Words by which a question asks for a moment or a span of time, whatever its question word
+# ("What is the deadline …", "Until when …", "Tanggal …").
+_ASKS_TIME = re.compile(r"\b(kapan|when|tanggal|date|dates|tahun|year|years|hari|day|days|bulan|month|months|minggu|"
+                        r"pekan|week|pukul|jam|hour|time|waktu|sejak|since|hingga|until|sampai|till|periode|period|"
+                        r"masa|jadwal|schedule|scheduled|dijadwalkan|deadline|batas|tenggat|era|abad|century|musim|"
+                        r"season|usia|umur|age|born|lahir|kelahiran|anniversary|peringatan|ulang)\b")
+# A date and the words that only frame one ("on 3 September", "pada Rabu (31/8)", "Until 16 September 2022").
+_DATE_ONLY = re.compile(r"\(\s*\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{2,4})?\s*\)|\b\d{1,2}\s*/\s*\d{1,2}(?:/\d{2,4})?\b"
+                        rf"|\b(?:{MONTH_ALTERNATION})\b|\b\d{{1,4}}(?:st|nd|rd|th)?\b|\b(?:on|pada|tanggal|until|"
+                        r"hingga|sampai|since|sejak|the|of|in|at|di|tahun|year|senin|selasa|rabu|kamis|jumat|sabtu|"
+                        r"minggu|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|[\s,.()\-–]+",
+                        re.IGNORECASE)
+
+
+def only_a_date(answer: str) -> bool:
+    """Whether the answer says nothing but a date ("1 September", "Until 16 September 2022", "Rabu (31/8)")."""
+    text = strip_markers(answer)
+    has_date = bool(re.search(rf"\b(?:{MONTH_ALTERNATION})\b|\(\s*\d{{1,2}}\s*/\s*\d{{1,2}}", text, re.IGNORECASE))
+    return has_date and not _DATE_ONLY.sub("", text)
+
+
+def date_for_no_time(answer: str, question: str) -> bool:
+    """A bare date answering a question that asks for no time at all ("What is the parade also known as?")."""
+    return expected_kind(question) != "time" and not _ASKS_TIME.search(fold(question)) and only_a_date(answer)
+
+
 def has_kind(answer: str, kind: str) -> bool:
     """Whether the answer contains something of the expected kind at all."""
     tokens = re.findall(r"\w+", answer)
@@ -133,6 +161,10 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
         words = [w for w in content_words(answer) if not term_in(w, asked, asked_roots, RESTATED_SHARE)
                  and not (lang == "en" and similar_term(w, asked))]  # "Kemenerian": a miscopied asked word
         if not words:
+            # A title made of function words ("Tentang Dia", a film) is news when the sources write it.
+            title = _function_word_title(answer, question)
+            if title and lang == "id":
+                return float(contains_phrase(evidence_text, title)), True
             return 0.0, True  # the reply only restates the question
         if lang != "id":
             return 1.0, True
@@ -144,6 +176,24 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     if not names:
         return 1.0, numbers_ok
     return sum(similar_term(t, vocabulary) for t in names) / len(names), numbers_ok
+
+
+_QUOTED = re.compile(r"[\"“”]([^\"“”]{2,80})[\"“”]")
+
+
+def _function_word_title(answer: str, question: str) -> str:
+    """The answer's title made only of function words (quoted, or two or more capitalised words) that the
+    question does not hold ("Tentang Dia"); else ""."""
+    quoted = _QUOTED.search(answer)
+    # What a bracket adds ("Tentang Dia (PT Sinemart Pictures)") is checked on its own words.
+    title = quoted.group(1).strip() if quoted else re.sub(r"\([^)]*\)", " ", strip_markers(answer)).strip(" .")
+    words = title.split()
+    if not quoted and (len(words) < 2 or not all(w[:1].isupper() for w in words)):
+        return ""
+    if content_words(title):
+        return ""  # a title with words of its own is judged by them
+    asked = {fold(w) for w in re.findall(r"\w+", question)}
+    return title if any(fold(w) not in asked for w in re.findall(r"\w+", title)) else ""
 
 
 def _with_english_names(text: str, lang: str) -> str:

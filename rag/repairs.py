@@ -614,6 +614,8 @@ def numbers_as_written(answer: str, evidence_text: str) -> str:
 # "X adalah Y", "X is Y": the copula after which a model that restates the question gives its answer.
 _COPULA = re.compile(r"\s+(?:adalah|ialah|yaitu|yakni|merupakan|is|are|was|were)\s+", re.IGNORECASE)
 _RESTATED_MIN_WORDS = 2
+# A closing relative clause and the citation markers after it: ", yang diproduksi oleh … [1]."
+_TRAILING_CLAUSE = re.compile(r",?\s+(?:yang|which|that|who)\s+([^,]+?)(\s*(?:\[\d+\]\s*)*\.?)$", re.IGNORECASE)
 
 
 def drop_restatement(answer: str, question: str) -> str:
@@ -622,19 +624,25 @@ def drop_restatement(answer: str, question: str) -> str:
 
     A small model often repeats the question before its answer. What stands before the first copula
     is dropped when every content word of it (two at least) is one of the question's; anything new
-    there ("Empat jenis penyu yakni …") keeps the whole answer.
+    there ("Empat jenis penyu yakni …") keeps the whole answer. So is a closing "yang …" clause that only
+    restates the question (""Tentang Dia" yang diproduksi oleh PT Sinemart Pictures" → ""Tentang Dia"").
     """
-    m = _COPULA.search(answer)
-    if not m or not answer[m.end():].strip(" .[]0123456789"):
-        return answer
-    head = content_words(answer[:m.start()])
     asked = set(content_words(question)) | evidence_terms(question)
     roots = {light_root(w) for w in asked}
-    if len(head) < _RESTATED_MIN_WORDS or not all(term_in(w, asked, roots, RESTATED_SHARE) for w in head):
-        return answer
-    rest = answer[m.end():]
-    # The answer now opens the reply, as the restatement did: "the 80th anniversary …" → "The 80th …".
-    return rest[0].upper() + rest[1:] if answer[:1].isupper() else rest
+
+    def restates(text: str) -> bool:
+        words = content_words(text)
+        return len(words) >= _RESTATED_MIN_WORDS and all(term_in(w, asked, roots, RESTATED_SHARE) for w in words)
+
+    m = _COPULA.search(answer)
+    if m and answer[m.end():].strip(" .[]0123456789") and restates(answer[:m.start()]):
+        rest = answer[m.end():]
+        # The answer now opens the reply, as the restatement did: "the 80th anniversary …" → "The 80th …".
+        answer = rest[0].upper() + rest[1:] if answer[:1].isupper() else rest
+    tail = _TRAILING_CLAUSE.search(answer)
+    if tail and answer[:tail.start()].strip(" ,") and restates(tail.group(1)):
+        return answer[:tail.start()].rstrip(" ,") + tail.group(2)
+    return answer
 
 
 def drop_asked_name(answer: str, question: str) -> str:

@@ -722,3 +722,38 @@ def test_a_lower_case_title_before_a_name_is_part_of_it():
     text = "Kepala Bidang Informasi RSPI dr Ilham Patu SpBS mengatakan pasien itu membaik."
     question = "Siapakah Kepala Bidang Informasi RSPI?"
     assert widen_to_source("Ilham Patu SpBS", question, "id", [text]) == "dr Ilham Patu SpBS"
+
+
+def test_a_bare_date_answers_only_a_question_about_time():
+    from rag.answer_checks import date_for_no_time, only_a_date
+
+    assert only_a_date("1 September [3].") and only_a_date("Rabu (31/8)") and only_a_date("Until 16 September 2022")
+    assert not only_a_date("Parade Kemenangan pada 3 September") and not only_a_date("2001")
+    asked_name = "What is the Beijing military parade marking the end of World War II also known as?"
+    assert date_for_no_time("1 September [3].", asked_name)
+    assert not date_for_no_time("Parade Kemenangan [1].", asked_name)
+    # Asked for a moment by other words than "when": a date is the answer.
+    assert not date_for_no_time("1 September", "What is the deadline for the reports?")
+    assert not date_for_no_time("3 September", "Until what date is Putin staying in China?")
+    assert not date_for_no_time("Rabu (31/8)", "Kapan Putin tiba di Tianjin?")
+
+
+def test_a_closing_clause_that_restates_the_question_is_dropped():
+    from rag.repairs import drop_restatement
+
+    q = "Apakah nama film yang masuk nominasi FFI 2005, diproduksi oleh PT Sinemart Pictures arahan Rudy Soedjarwo?"
+    said = 'Film yang masuk nominasi FFI 2005 adalah "Tentang Dia" yang diproduksi oleh PT Sinemart Pictures [1].'
+    assert drop_restatement(said, q) == '"Tentang Dia" [1].'
+    # A clause with news of its own stays.
+    kept = "Brownies yang diproduksi oleh PT Kharisma Starvision [1]."
+    assert drop_restatement(kept, q) == kept
+
+
+def test_a_title_of_function_words_is_news_when_the_sources_write_it():
+    q = "Apakah nama film yang masuk nominasi FFI 2005, diproduksi oleh PT Sinemart Pictures arahan Rudy Soedjarwo?"
+    sources = "Tentang Dia (PT Sinemart Pictures) arahan Rudy Soedjarwo, Brownies (PT Sinemart Pictures) karya Hanung."
+    assert grounding('"Tentang Dia"', q, sources, "id")[0] == 1.0
+    assert grounding("Tentang Dia (PT Sinemart Pictures)", q, sources, "id")[0] == 1.0
+    assert grounding("Tentang Kita", q, sources, "id")[0] == 0.0
+    # A lone pronoun is no title.
+    assert grounding("Dia", q, sources, "id")[0] == 0.0
