@@ -295,9 +295,9 @@ def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]
     if not clauses or not terms:
         return None
     scored = sorted(((_clause_score(terms, c), i) for i, c in enumerate(clauses)), reverse=True)
-    best_score, best = scored[0]
-    if len(scored) > 1 and scored[1][0] == best_score:
-        return None  # no clear best clause
+    best_score = scored[0][0]
+    # Tied best clauses (overlapping chunks repeat a sentence) must agree on the answer they hold.
+    best = [i for score, i in scored if score == best_score]
     answer_terms = salient_terms(answer)
     if kind == "time":
         said = dates_in(answer)
@@ -307,7 +307,12 @@ def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]
     if not answer_terms or (holding and holding[0] >= best_score):
         return None
     asked = evidence_terms(question)
-    clause = clauses[best]
+    found = {c for i in best for c in _span_candidates(kind, clauses[i], answer, asked)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _span_candidates(kind: str, clause: str, answer: str, asked: set[str]) -> list[str]:
+    """The names, numbers or dates of `kind` in `clause` that the question does not already name."""
     candidates = []
     if kind == "time":
         for m in _DATE_MENTION.finditer(clause):
@@ -315,7 +320,7 @@ def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]
                 candidates.append(m.group(0).strip())
     elif kind == "number":
         if _DAY_MONTH.search(answer):
-            return None  # a date, not a count
+            return []  # a date, not a count
         for m in _NUMBER_WITH_UNIT.finditer(clause):
             if not _DAY_MONTH.match(clause, m.start()) and m.group(1).strip(".,") not in asked:
                 candidates.append(m.group(0).strip(" ,."))
@@ -327,8 +332,7 @@ def repair_span(answer: str, question: str, lang: str, evidence_texts: list[str]
             run_terms = salient_terms(run)
             if m.start() >= opening and run_terms and not run_terms & asked and fold(run) not in _NOT_NAMES:
                 candidates.append(run)
-    unique = list(dict.fromkeys(candidates))
-    return unique[0] if len(unique) == 1 else None
+    return list(dict.fromkeys(candidates))
 
 
 # Words that say what a number is ("sekitar 50.000 ekor", "Rp 3,7 miliar", "tahun 1969"): an answer

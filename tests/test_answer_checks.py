@@ -757,3 +757,18 @@ def test_a_title_of_function_words_is_news_when_the_sources_write_it():
     assert grounding("Tentang Kita", q, sources, "id")[0] == 0.0
     # A lone pronoun is no title.
     assert grounding("Dia", q, sources, "id")[0] == 0.0
+
+
+def test_tied_best_clauses_that_repeat_a_sentence_still_repair_a_date():
+    from rag.repairs import repair_span
+
+    question = "Kapan diadakannya International Conference on Thinking ke-7 di Singapura?"
+    evidence = ["Tulisan Bisakah Orang Asia Berpikir? (Juni 1997) adalah makalahnya pada International Conference "
+                "on Thinking ke-7 di Singapura.",
+                "(Juni 1997) adalah makalahnya pada International Conference on Thinking ke-7 di Singapura.",
+                "Wenas meraih penghargaan pada pertemuan 15th International Photovoltaic Science and Engineering "
+                "Conference (PVSEC) yang berlangsung di Shanghai, China, 9-15 Oktober 2005."]
+    assert repair_span("15 Oktober 2005", question, "id", evidence) == "Juni 1997"
+    # Tied clauses that hold different dates name no one answer.
+    other = [evidence[0], evidence[1].replace("Juni 1997", "Mei 1998"), evidence[2]]
+    assert repair_span("15 Oktober 2005", question, "id", other) is None
