@@ -54,7 +54,7 @@ from rag.repairs import (
     year_as_written,
 )
 from rag.retrieve import Retriever
-from rag.roles import check_role
+from rag.roles import asked_office_unnamed, check_role
 from rag.store import Store, open_store
 from rag.text import (
     MONTH_NAMES,
@@ -444,6 +444,8 @@ class Pipeline:
                 raw = _with_markers_of(raw, spoken)
         # The cited excerpt's wording first: the same words may stand elsewhere in another sense.
         in_order = [e.text for e in cited_now] + [e.text for e in evidence if e not in cited_now]
+        if asked_office_unnamed(question, in_order):
+            return withheld("the sources name no holder of the office asked")
         role = check_role(strip_markers(raw), question, in_order, lang)
         if role.conflict and not role.replacement:
             return withheld("the answer holds another office than the one asked")

@@ -226,3 +226,45 @@ def _plain_holder(office: str, question_words: set[str], evidence_texts: list[st
         return max([at[-1]] + [i for i, w in enumerate(folded) if w in question_words])
 
     return _sole_holder(evidence_texts, title_end)
+
+
+_ABBREVIATION_SPAN = 4
+_WHO = {"siapa", "siapakah", "who", "whom"}
+_WHO_FILLERS = {"nama", "namanya", "is", "was", "are", "were", "the", "a", "an", "adalah", "yang", "menjadi",
+                "sebagai", "current", "new", "sang", "sekarang"}
+
+
+def asked_office_unnamed(question: str, evidence_texts: list[str]) -> str:
+    """The office a who-question asks for ("Who is the Secretary-General of the SCO?") when no excerpt names
+    it in any form (also abbreviated either way: "Menlu" / "Menteri Luar Negeri"); else "".
+
+    Whoever the model then names holds no office the sources give: the answer cannot be checked.
+    """
+    if expected_kind(question) != "name":
+        return ""
+    tokens = re.findall(r"[\w'’]+", question)
+    asked = [fold(t) for t in tokens]
+    # Only the office the question asks for: the words right after "who is the" / "siapa (nama)", not a
+    # "candidate for president" or the "chief designers" of a project.
+    at = next((i + 1 for i, t in enumerate(asked) if t in _WHO), None)
+    while at is not None and at < len(asked) and asked[at] in _WHO_FILLERS:
+        at += 1
+    if at is None or at >= len(asked) or asked[at] not in OFFICES:
+        return ""
+    following = tokens[at + 1] if at + 1 < len(tokens) else ""
+    if following.islower() and fold(following) not in _LINKS | {"untuk", "di", "in", "at"}:
+        return ""  # an office word before another word of the question is no office asked for ("chief designers")
+    office, phrase = asked[at], asked[at + 1:at + 1 + _ABBREVIATION_SPAN]
+    text = [fold(t) for e in evidence_texts for t in re.findall(r"[\w'’]+", e)]
+    vocabulary = set(text)
+    for form in _forms(office):
+        if form in vocabulary or similar_term(form, vocabulary):
+            return ""
+        # "Menlu" in the sources for "Menteri Luar Negeri" in the question, or the other way round.
+        if any(t[:1] == form[:1] and t not in _HONORIFICS and t not in phrase and _abbreviates(t, [form, *phrase])
+               for t in vocabulary):
+            return ""
+        if any(text[i][:1] == form[:1] and _abbreviates(form, text[i:i + _ABBREVIATION_SPAN])
+               for i in range(len(text))):
+            return ""
+    return office

@@ -80,3 +80,20 @@ def test_the_deputy_is_not_the_office_asked_for():
     alone = "Wakil Gubernur Rudolf Pardede meninjau lokasi kecelakaan."
     result = check_role("Rudolf Pardede", asked, [alone])
     assert result.conflict and result.replacement is None
+
+
+def test_an_office_the_sources_never_name_cannot_be_answered():
+    from rag.roles import asked_office_unnamed
+
+    summit = ["Presiden China Xi Jinping dan Presiden Rusia Vladimir Putin akan bergabung untuk pertemuan "
+              "Organisasi Kerjasama Shanghai (SCO) di Samarkand."]
+    assert asked_office_unnamed("Who is the Secretary-General of the SCO?", summit) == "secretary"
+    assert asked_office_unnamed("Siapa Sekretaris Jenderal SCO?", summit) == "sekretaris"
+    # Named in any form, abbreviated either way: answerable.
+    assert asked_office_unnamed("Who is the President of China?", summit) == ""
+    assert asked_office_unnamed("Siapa Menteri Luar Negeri Belanda?", ["Menlu Belanda Bernard Bot tiba."]) == ""
+    assert asked_office_unnamed("Siapa Menlu Belanda?", ["Menteri Luar Negeri Belanda Bernard Bot tiba."]) == ""
+    # No office asked for: a candidate, a designer, a question that is not who-.
+    assert asked_office_unnamed("Siapakah kandidat presiden Mesir dari Partai Uni Demokrasi?", summit) == ""
+    assert asked_office_unnamed("Who were the chief designers of Project 921?", summit) == ""
+    assert asked_office_unnamed("Where is the Secretary-General of the SCO?", summit) == ""
