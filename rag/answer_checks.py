@@ -8,6 +8,7 @@ import re
 from rag.citations import strip_markers
 from rag.places import english_names, indonesian_forms
 from rag.text import (
+    CAPITALISED_RUN,
     MONTH_ALTERNATION,
     MONTHS,
     NUMBER_WORDS,
@@ -155,6 +156,8 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     # ("Juru Bicara Kementerian Luar Negeri China" only restates "the Chinese Foreign Ministry spokesperson").
     asked_names = evidence_terms(f"{question} {indonesian_forms(question)}" if lang == "en" else question)
     fresh = {t for t in fresh if not similar_term(t, asked_names)}
+    if lang == "en" and not fresh:
+        fresh = _english_name_in_sources(answer, question, asked_names, evidence_text)
     if not fresh:
         asked = asked_names | old
         asked_roots = {light_root(w) for w in asked}
@@ -176,6 +179,22 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     if not names:
         return 1.0, numbers_ok
     return sum(similar_term(t, vocabulary) for t in names) / len(names), numbers_ok
+
+
+def _english_name_in_sources(answer: str, question: str, asked: set[str], evidence_text: str) -> set[str]:
+    """The terms of an English name built on a common noun of the question that the sources write as such
+    ("Great Victory" in "The Great Victory Parade" for "the military parade …"); a name made up around the
+    question's noun ("War of … Liberation" for "the war") is not in them."""
+    common = {fold(w) for w in re.findall(r"\b[a-z][\w'’-]*", question)}
+    found: set[str] = set()
+    for run in CAPITALISED_RUN.finditer(answer):
+        words = run.group(0).split()
+        if fold(words[-1].strip(".,")) not in common:
+            continue  # a name of the question's own ("Sergei Shoigu" for "… welcomed Shoigu")
+        extra = [w for w in words if salient_terms(w) and not salient_terms(w) <= asked]
+        if extra and contains_phrase(evidence_text, " ".join(extra)):
+            found |= salient_terms(" ".join(extra))
+    return found
 
 
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{2,80})[\"“”]")

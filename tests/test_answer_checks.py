@@ -772,3 +772,13 @@ def test_tied_best_clauses_that_repeat_a_sentence_still_repair_a_date():
     # Tied clauses that hold different dates name no one answer.
     other = [evidence[0], evidence[1].replace("Juni 1997", "Mei 1998"), evidence[2]]
     assert repair_span("15 Oktober 2005", question, "id", other) is None
+
+
+def test_an_english_name_built_on_the_questions_noun_is_news_when_the_sources_write_it():
+    sources = "Acara, yang dikenal sebagai Parade Kemenangan atau Great Victory, mengingatkan kita akan kemenangan."
+    q = "What is the Beijing military parade marking the end of World War II also known as?"
+    assert grounding("The Great Victory Parade.", q, sources, "en")[0] == 1.0
+    # Made up around the question's noun, or the question's own name with a first name added: no news.
+    assert grounding("The Great Liberation Parade.", q, sources, "en")[0] == 0.0
+    welcomed = "Who welcomed Shoigu at the airport?"
+    assert grounding("Sergei Shoigu", welcomed, "Menteri Pertahanan Sergei Shoigu tiba.", "en")[0] == 0.0
