@@ -178,7 +178,24 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
     numbers_ok = numbers <= vocabulary
     if not names:
         return 1.0, numbers_ok
-    return sum(similar_term(t, vocabulary) for t in names) / len(names), numbers_ok
+    spelled = _spelled_out(answer, vocabulary)
+    return sum(t in spelled or similar_term(t, vocabulary) for t in names) / len(names), numbers_ok
+
+
+_SPELLED_NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of|and|for|the|dan|dari|untuk|[A-Z][\w'’-]*))*\s+[A-Z][\w'’-]*")
+_SPELLED_MIN = 3
+
+
+def _spelled_out(answer: str, vocabulary: set[str]) -> set[str]:
+    """The terms of the answer's names whose initials, with or without their small words, are an acronym
+    the sources write ("Memorandum of Understanding" where the sources say "MOU")."""
+    found: set[str] = set()
+    for m in _SPELLED_NAME.finditer(answer):
+        words = m.group(0).split()
+        initials = {"".join(w[0] for w in words).lower(), "".join(w[0] for w in words if w[0].isupper()).lower()}
+        if any(len(i) >= _SPELLED_MIN and i in vocabulary for i in initials):
+            found |= salient_terms(m.group(0))
+    return found
 
 
 def _english_name_in_sources(answer: str, question: str, asked: set[str], evidence_text: str) -> set[str]:

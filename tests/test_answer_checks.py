@@ -782,3 +782,11 @@ def test_an_english_name_built_on_the_questions_noun_is_news_when_the_sources_wr
     assert grounding("The Great Liberation Parade.", q, sources, "en")[0] == 0.0
     welcomed = "Who welcomed Shoigu at the airport?"
     assert grounding("Sergei Shoigu", welcomed, "Menteri Pertahanan Sergei Shoigu tiba.", "en")[0] == 0.0
+
+
+def test_a_name_spelled_out_from_the_acronym_the_sources_write_is_grounded():
+    sources = "Nota kesepahaman damai ditandatangani di Helsinki. Penandatanganan MOU dilakukan Hamid Awaluddin."
+    q = "What did the Indonesian government and GAM sign in Helsinki?"
+    assert grounding("A Memorandum of Understanding (MOU).", q, sources, "en")[0] == 1.0
+    assert grounding("A Memorandum of Understanding.", q, sources, "en")[0] == 1.0
+    assert grounding("A Treaty of Friendship.", q, sources, "en")[0] == 0.0
