@@ -192,9 +192,11 @@ def _spelled_out(answer: str, vocabulary: set[str]) -> set[str]:
     found: set[str] = set()
     for m in _SPELLED_NAME.finditer(answer):
         words = m.group(0).split()
+        while words and words[0] in ("A", "An", "The"):
+            words = words[1:]
         initials = {"".join(w[0] for w in words).lower(), "".join(w[0] for w in words if w[0].isupper()).lower()}
         if any(len(i) >= _SPELLED_MIN and i in vocabulary for i in initials):
-            found |= salient_terms(m.group(0))
+            found |= salient_terms(" ".join(words))
     return found
 
 
