@@ -19,6 +19,7 @@ from rag.answer_checks import (
     grounding,
     has_kind,
     names_container,
+    names_the_asked_person,
     question_coverage,
 )
 from rag.citations import attribute, parse_markers, render, strip_markers
@@ -378,6 +379,8 @@ class Pipeline:
         kind = expected_kind(question)
         if kind and not has_kind(body, kind):
             return WRONG_KIND.format(kind=kind)
+        if names_the_asked_person(body, question):
+            return f"{UNGROUNDED} (it names the question's own person)"
         if date_for_no_time(body, question):
             return DATE_NOT_ASKED
         if kind == "time" and _only_the_articles_date(body, evidence):

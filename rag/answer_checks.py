@@ -6,7 +6,7 @@ import difflib
 import re
 
 from rag.citations import strip_markers
-from rag.places import english_names, indonesian_forms
+from rag.places import OFFICES, english_names, indonesian_forms
 from rag.text import (
     CAPITALISED_RUN,
     MONTH_ALTERNATION,
@@ -18,6 +18,7 @@ from rag.text import (
     fold,
     light_root,
     new_terms,
+    normalize_answer,
     salient_terms,
     stopwords,
     term_in,
@@ -99,6 +100,22 @@ def only_a_date(answer: str) -> bool:
     text = strip_markers(answer)
     has_date = bool(re.search(rf"\b(?:{MONTH_ALTERNATION})\b|\(\s*\d{{1,2}}\s*/\s*\d{{1,2}}", text, re.IGNORECASE))
     return has_date and not _DATE_ONLY.sub("", text)
+
+
+def names_the_asked_person(answer: str, question: str) -> bool:
+    """A who-answer that is the person the question itself names in full, alone or after their title
+    ("Direktur Jenderal … UNESCO Koichiro Matsuura" for "Kepada siapakah Koichiro Matsuura menyerahkan …"),
+    when the question asks about someone else."""
+    if expected_kind(question) != "name":
+        return False
+    text = normalize_answer(strip_markers(answer))
+    for m in CAPITALISED_RUN.finditer(question):
+        name = normalize_answer(m.group(0))
+        rest = set(content_words(question)) - set(content_words(name))
+        if len(name.split()) >= 2 and len(rest) >= 2 and (text == name or text.endswith(f" {name}")
+                                                          and text.split()[0] in OFFICES):
+            return True
+    return False
 
 
 def date_for_no_time(answer: str, question: str) -> bool:

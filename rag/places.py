@@ -88,6 +88,15 @@ ENGLISH_TO_INDONESIAN: dict[str, list[str]] = {
     "second world war": ["perang dunia ii", "perang dunia kedua"],
 }
 
+# Office words that head a title, Indonesian and English (folded).
+OFFICES = {
+    "presiden", "wapres", "menteri", "menlu", "menhan", "mendagri", "gubernur", "bupati", "walikota", "wali",
+    "ketua", "kepala", "direktur", "dirut", "panglima", "raja", "ratu", "perdana", "pm", "duta", "dubes", "jubir",
+    "kapolri", "kapolda", "kapolres", "sekjen", "sekretaris", "komandan", "pelatih", "kapten", "pemimpin", "camat",
+    "president", "minister", "governor", "mayor", "chairman", "chair", "head", "director", "king", "queen",
+    "prime", "ambassador", "spokesperson", "spokesman", "coach", "captain", "leader", "chief", "secretary",
+    "commander",
+}
 # An English office in the words Indonesian news titles it with (folded).
 OFFICE_FORMS: dict[str, set[str]] = {
     "president": {"presiden"}, "minister": {"menteri"}, "governor": {"gubernur"}, "mayor": {"walikota", "wali"},

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 
 from rag.answer_checks import JOINERS, RESTATED_SHARE, asked_noun, expected_kind, question_terms
-from rag.places import ENGLISH_TO_INDONESIAN, LANGUAGES
+from rag.places import ENGLISH_TO_INDONESIAN, LANGUAGES, OFFICES
 from rag.text import (
     ACRONYM_GLUE,
     CAPITALISED_RUN,
@@ -659,6 +659,8 @@ def drop_asked_name(answer: str, question: str) -> str:
     new ("… dari Partai Uni Demokrasi" keeps its party).
     """
     tokens = answer.split()
+    if tokens and fold(tokens[0].strip("(")) in OFFICES:
+        return answer  # the asked person's own title ("Direktur Jenderal UNESCO Koichiro Matsuura"): no answer
     asked = evidence_terms(question)
     # Whole names only: "Luar Negeri China" is no name of its own in "Kementerian Luar Negeri China".
     names = {normalize_answer(m.group(0)) for m in CAPITALISED_RUN.finditer(question)}

@@ -14,18 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.answer_checks import expected_kind, similar_term
-from rag.places import ENGLISH_TO_INDONESIAN, OFFICE_FORMS
+from rag.places import ENGLISH_TO_INDONESIAN, OFFICE_FORMS, OFFICES
 from rag.text import fold, stopwords
 
-# Office words that head a title, Indonesian and English (folded).
-OFFICES = {
-    "presiden", "wapres", "menteri", "menlu", "menhan", "mendagri", "gubernur", "bupati", "walikota", "wali",
-    "ketua", "kepala", "direktur", "dirut", "panglima", "raja", "ratu", "perdana", "pm", "duta", "dubes", "jubir",
-    "kapolri", "kapolda", "kapolres", "sekjen", "sekretaris", "komandan", "pelatih", "kapten", "pemimpin", "camat",
-    "president", "minister", "governor", "mayor", "chairman", "chair", "head", "director", "king", "queen",
-    "prime", "ambassador", "spokesperson", "spokesman", "coach", "captain", "leader", "chief", "secretary",
-    "commander",
-}
 # Words that make an office its deputy's ("Wakil Gubernur Rudolf Pardede" is not the governor).
 _DEPUTY = {"wakil", "wk", "deputy", "vice"}
 # Forms of address that precede a title ("Bapak Wakil Presiden …"): not part of the office.

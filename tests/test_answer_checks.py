@@ -790,3 +790,20 @@ def test_a_name_spelled_out_from_the_acronym_the_sources_write_is_grounded():
     assert grounding("A Memorandum of Understanding (MOU).", q, sources, "en")[0] == 1.0
     assert grounding("A Memorandum of Understanding.", q, sources, "en")[0] == 1.0
     assert grounding("A Treaty of Friendship.", q, sources, "en")[0] == 0.0
+
+
+def test_a_who_answer_that_is_the_questions_own_person_is_no_answer():
+    from rag.answer_checks import names_the_asked_person
+    from rag.repairs import drop_asked_name
+
+    q = "Kepada siapakah, Koichiro Matsuura menyerahkan sertifikat pengakuan UNESCO terhadap keris Indonesia?"
+    said = "Direktur Jenderal UNESCO Koichiro Matsuura [2]."
+    assert names_the_asked_person(said, q)
+    # His title is kept with him (dropping his name would leave a title as the answer).
+    titled = "Direktur Jenderal UNESCO Koichiro Matsuura"
+    assert drop_asked_name(titled, q) == titled
+    assert not names_the_asked_person("Wakil Presiden Jusuf Kalla [2].", q)
+    # A body the question names, after the answer's person; a question about the person alone.
+    party = "Siapakah kandidat presiden Mesir dari Partai Uni Demokrasi pada pemilu?"
+    assert not names_the_asked_person("Ibrahim Tork dari Partai Uni Demokrasi.", party)
+    assert not names_the_asked_person("Direktur Jenderal UNESCO Koichiro Matsuura", "Siapakah Koichiro Matsuura?")
