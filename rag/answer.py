@@ -31,6 +31,7 @@ from rag.lang import detect_language
 from rag.llm import ChatModel, LanguageModel
 from rag.llm_server import estimate_tokens
 from rag.model_files import settings_llm
+from rag.places import office_forms
 from rag.prompting import Prompts, SourceText
 from rag.repairs import (
     bracketed_country,
@@ -275,7 +276,10 @@ class Pipeline:
                  translation: str = "") -> list[Evidence]:
         """The numbered excerpts the model will read for `question` (and its Indonesian `translation`)."""
         query = self._query(question, conversation)
-        hits = self.retriever.search(query, lang, translation=translation)
+        # A small model's translation often misses an office ("spokesperson" → "wakil presiden"): the
+        # sources' words for the offices the question names go into the search with it.
+        searched = f"{translation} {office_forms(question)}".strip() if translation else ""
+        hits = self.retriever.search(query, lang, translation=searched)
         count: Callable[[str], int] = estimate_tokens
         if self.model:
             # Every sentence's count up front, in one go: with an LLM server that is one wait, not one each.

@@ -108,13 +108,18 @@ OFFICE_FORMS: dict[str, set[str]] = {
 }
 
 
+def office_forms(text: str) -> str:
+    """The Indonesian words for the offices an English `text` names ("spokesperson" → "bicara jubir juru")."""
+    folded = f" {' '.join(words(text))} "
+    return " ".join(sorted({f for office, fs in OFFICE_FORMS.items() if f" {office} " in folded for f in fs}))
+
+
 def indonesian_forms(text: str) -> str:
     """The Indonesian words for the places, bodies and offices an English `text` names ("Foreign Ministry
     spokesperson" → "kementerian luar negeri kemenlu deplu jubir juru bicara")."""
     folded = f" {' '.join(words(text))} "
     forms = [f for english, fs in ENGLISH_TO_INDONESIAN.items() if f" {english} " in folded for f in fs]
-    forms += [f for office, fs in OFFICE_FORMS.items() if f" {office} " in folded for f in sorted(fs)]
-    return " ".join(forms)
+    return " ".join([*forms, office_forms(text)]).strip()
 
 
 @functools.lru_cache(maxsize=1)

@@ -249,7 +249,7 @@ def asked_office_unnamed(question: str, evidence_texts: list[str]) -> str:
     text = [fold(t) for e in evidence_texts for t in re.findall(r"[\w'’]+", e)]
     vocabulary = set(text)
     for form in _forms(office):
-        if form in vocabulary or similar_term(form, vocabulary):
+        if form in vocabulary:  # not a near spelling: "berbicara" (to speak) is no "bicara" (spokesperson)
             return ""
         # "Menlu" in the sources for "Menteri Luar Negeri" in the question, or the other way round.
         if any(t[:1] == form[:1] and t not in _HONORIFICS and t not in phrase and _abbreviates(t, [form, *phrase])

@@ -35,6 +35,14 @@ def test_english_question_gets_english_answer_with_citation(pipeline):
     assert KOREA in {c.source for c in answer.citations}
 
 
+def test_an_english_office_is_found_whatever_the_translation_makes_of_it(pipeline):
+    # The 1.5B model translated "spokesperson" as "wakil presiden": the office's Indonesian words are searched too.
+    answer = pipeline.ask("Who is the spokesperson of the Russian presidency?")
+    _check_format(answer)
+    assert "Peskov" in answer.text
+    assert TIANJIN in {c.source for c in answer.citations}
+
+
 def test_similar_event_is_told_apart_by_place_and_year(pipeline):
     answer = pipeline.ask("Di kota mana KTT SCO tahun 2022 diadakan?")
     _check_format(answer)

@@ -97,3 +97,11 @@ def test_an_office_the_sources_never_name_cannot_be_answered():
     assert asked_office_unnamed("Siapakah kandidat presiden Mesir dari Partai Uni Demokrasi?", summit) == ""
     assert asked_office_unnamed("Who were the chief designers of Project 921?", summit) == ""
     assert asked_office_unnamed("Where is the Secretary-General of the SCO?", summit) == ""
+
+
+def test_office_forms_give_the_sources_words_for_an_english_office():
+    from rag.places import office_forms
+
+    forms = office_forms("Who is the spokesperson of the Russian presidency?")
+    assert set(forms.split()) == {"jubir", "juru", "bicara"}
+    assert office_forms("Where did Putin go?") == ""
