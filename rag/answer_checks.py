@@ -86,7 +86,8 @@ def expected_kind(question: str) -> str:
 _ASKS_TIME = re.compile(r"\b(kapan|when|tanggal|date|dates|tahun|year|years|hari|day|days|bulan|month|months|minggu|"
                         r"pekan|week|pukul|jam|hour|time|waktu|sejak|since|hingga|until|sampai|till|periode|period|"
                         r"masa|jadwal|schedule|scheduled|dijadwalkan|deadline|batas|tenggat|era|abad|century|musim|"
-                        r"season|usia|umur|age|born|lahir|kelahiran|anniversary|peringatan|ulang)\b")
+                        r"season|usia|umur|age|born|lahir|kelahiran|anniversary|peringatan|ulang|lama|long|durasi|"
+                        r"duration|selama)\b")
 # A date and the words that only frame one ("on 3 September", "pada Rabu (31/8)", "Until 16 September 2022").
 _DATE_ONLY = re.compile(r"\(\s*\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{2,4})?\s*\)|\b\d{1,2}\s*/\s*\d{1,2}(?:/\d{2,4})?\b"
                         rf"|\b(?:{MONTH_ALTERNATION})\b|\b\d{{1,4}}(?:st|nd|rd|th)?\b|\b(?:on|pada|tanggal|until|"
