@@ -131,6 +131,9 @@ def check_role(answer: str, question: str, evidence_texts: list[str], lang: str 
             return RoleCheck()
     question_words = {f for w in _TOKEN.findall(question) for f in _forms(fold(w.strip("()")))}
     title = _answer_title(answer, evidence_texts)
+    if (title is not None and office in _SINGULAR_OFFICES and not _matches(office, title, qualifier)
+            and any(w in _SINGULAR_OFFICES and w not in _forms(office) for w in title)):
+        return RoleCheck(True)  # "Presiden China Xi Jinping" for "the foreign minister of China"
     if title is None or not _matches(office, title, qualifier):
         return RoleCheck()  # titled otherwise (or not at all): nothing to compare
     missing = [w for w in qualifier if not any(f in title or similar_term(f, set(title)) for f in _forms(w))]
@@ -219,6 +222,11 @@ def _plain_holder(office: str, question_words: set[str], evidence_texts: list[st
     return _sole_holder(evidence_texts, title_end)
 
 
+# Offices one person holds at a time in a country or body (not "ketua"/"head" of anything): a person titled
+# with one of them is not the holder of another.
+_SINGULAR_OFFICES = {"presiden", "wapres", "menteri", "menlu", "menhan", "mendagri", "gubernur", "bupati",
+                     "walikota", "raja", "ratu", "perdana", "pm", "dubes", "sekjen", "kapolri", "president",
+                     "minister", "governor", "mayor", "king", "queen", "prime", "ambassador"}
 _ABBREVIATION_SPAN = 4
 _WHO = {"siapa", "siapakah", "who", "whom"}
 _WHO_FILLERS = {"nama", "namanya", "is", "was", "are", "were", "the", "a", "an", "adalah", "yang", "menjadi",

@@ -105,3 +105,12 @@ def test_office_forms_give_the_sources_words_for_an_english_office():
     forms = office_forms("Who is the spokesperson of the Russian presidency?")
     assert set(forms.split()) == {"jubir", "juru", "bicara"}
     assert office_forms("Where did Putin go?") == ""
+
+
+def test_a_person_titled_with_another_single_holder_office_is_not_the_one_asked():
+    ev = ["Presiden China Xi Jinping akan melakukan kunjungan resmi ke Moskow untuk bertemu Presiden Rusia Putin."]
+    assert check_role("Xi Jinping", "Who is the foreign minister of China?", ev, "en").conflict
+    assert check_role("Xi Jinping", "Siapa Menteri Luar Negeri China?", ev, "id").conflict
+    assert not check_role("Xi Jinping", "Who is the president of China?", ev, "en").conflict
+    # A head of anything is no single-holder office: a president may lead a delegation.
+    assert not check_role("Xi Jinping", "Siapa ketua delegasi China?", ev, "id").conflict
