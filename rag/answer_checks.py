@@ -121,7 +121,10 @@ def names_the_asked_person(answer: str, question: str) -> bool:
 
 def date_for_no_time(answer: str, question: str) -> bool:
     """A bare date answering a question that asks for no time at all ("What is the parade also known as?")."""
-    return expected_kind(question) != "time" and not _ASKS_TIME.search(fold(question)) and only_a_date(answer)
+    # A time word inside a name asks for no time ("What is Victory Day in North Korea?").
+    tokens = question.split()
+    unnamed = " ".join(tokens[:1] + [t for t in tokens[1:] if not t[:1].isupper()])
+    return expected_kind(question) != "time" and not _ASKS_TIME.search(fold(unnamed)) and only_a_date(answer)
 
 
 def has_kind(answer: str, kind: str) -> bool:

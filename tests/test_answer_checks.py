@@ -737,6 +737,8 @@ def test_a_bare_date_answers_only_a_question_about_time():
     assert not date_for_no_time("3 September", "Until what date is Putin staying in China?")
     assert not date_for_no_time("Rabu (31/8)", "Kapan Putin tiba di Tianjin?")
     assert not date_for_no_time("31 Agustus hingga 3 September", "Berapa lama Putin di China?")
+    # A time word inside a name asks for no time.
+    assert date_for_no_time("27 July 2023 [3].", "What is Victory Day in North Korea?")
 
 
 def test_a_closing_clause_that_restates_the_question_is_dropped():
