@@ -101,20 +101,20 @@ class StreamClock:
         model.stream = stream
 
 
-def bare_llama(chat: Any, repacking: str = "auto") -> Any:
+def bare_llama(chat: Any, repacking: bool) -> Any:
     """A bare `llama_cpp.Llama` on the same GGUF with the same parameters as our ChatLlamaCpp.
 
-    `repacking` is `llm.weight_repacking`, resolved as for our model.
+    `repacking`: whether llama.cpp repacks the weights, as our model was loaded (`ChatModel.repacking`).
     """
     from llama_cpp import Llama
 
-    from rag.llm import _quiet_stderr, model_defaults, repacking_enabled
+    from rag.llm import _quiet_stderr, model_defaults
 
     params = {k: getattr(chat, k) for k in _LLAMA_PARAM_NAMES}
     if chat.n_gpu_layers is not None:
         params["n_gpu_layers"] = chat.n_gpu_layers
     params.update(chat.model_kwargs)
-    with _quiet_stderr(), model_defaults(repacking_enabled(repacking)):
+    with _quiet_stderr(), model_defaults(repacking):
         return Llama(chat.model_path, **params)
 
 
@@ -153,7 +153,7 @@ def run(settings: Settings, questions: list[tuple[str, str]], results: Results) 
     warm_s, _ = timed(lambda: pipe.model.warm_up(pipe.prompts.prefix))
     chat = pipe.model.chat
     params = sampling_params(chat)
-    bare_load_s, bare = timed(lambda: bare_llama(chat, settings.llm.weight_repacking))
+    bare_load_s, bare = timed(lambda: bare_llama(chat, pipe.model.repacking))
     prefix = message_dicts(pipe.prompts.prefix)
     bare_warm_s, _ = timed(lambda: bare_run(bare, prefix, {**params, "max_tokens": 1}))
     ours_meter, bare_meter = PromptMeter(pipe.model.llama), PromptMeter(bare)

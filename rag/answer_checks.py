@@ -110,11 +110,12 @@ def names_the_asked_person(answer: str, question: str) -> bool:
     if expected_kind(question) != "name":
         return False
     text = normalize_answer(strip_markers(answer))
+    question_words = set(content_words(question))
     for m in CAPITALISED_RUN.finditer(question):
         name = normalize_answer(m.group(0))
-        rest = set(content_words(question)) - set(content_words(name))
-        if len(name.split()) >= 2 and len(rest) >= 2 and (text == name or text.endswith(f" {name}")
-                                                          and text.split()[0] in OFFICES):
+        if len(name.split()) < 2 or len(question_words - set(content_words(name))) < 2:
+            continue
+        if text == name or (text.endswith(f" {name}") and text.split()[0] in OFFICES):
             return True
     return False
 

@@ -131,8 +131,10 @@ class ChatModel:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from langchain_community.chat_models import ChatLlamaCpp
+        # Resolved once: the prefix-cache key needs it too, and "auto" reads /proc/cpuinfo.
+        self.repacking = repacking_enabled(settings.weight_repacking)
         try:
-            with _quiet_stderr(), model_defaults(repacking_enabled(settings.weight_repacking)):
+            with _quiet_stderr(), model_defaults(self.repacking):
                 self.chat = ChatLlamaCpp(
                     model_path=str(model_path),
                     n_ctx=settings.n_ctx,
@@ -247,7 +249,7 @@ class ChatModel:
         s = self.settings
         parts = [str(self.model_path.resolve()), st.st_size, st.st_mtime_ns, llama_cpp.__version__, s.n_ctx,
                  s.n_batch, s.rope_freq_base, s.n_threads or os.cpu_count(), s.seed,
-                 repacking_enabled(s.weight_repacking),
+                 self.repacking,
                  *(f"{type(m).__name__}:{m.content}" for m in messages)]
         return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:20]
 

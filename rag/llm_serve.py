@@ -23,6 +23,7 @@ def main() -> None:
         sys.exit(f"kabar: error: {exc}")
     from llama_cpp.server.__main__ import main as server_main
 
+    # The server loads its one model at start and serves until stopped: the defaults stay set meanwhile.
     with model_defaults(repacking_enabled(setting)):
         server_main()
 
