@@ -3,7 +3,10 @@
 Runs that kept the model's own reply ("generated") are replayed from it; older runs only kept the
 reply after the repairs of their day ("raw"), so repairs removed since then still show in them.
 
-Usage: python eval/replay.py GOLD.jsonl RUN.jsonl [-v]
+Usage: python eval/replay.py GOLD.jsonl RUN.jsonl [-v] [--retry]
+
+With --retry (needs KABAR_DATA_DIR and loads the model), an answer the checks withhold gets the later
+attempts `kabar ask` would make, so changes to those attempts can be measured on a saved run.
 """
 
 import json
@@ -21,7 +24,8 @@ gold = {g.id: g for g in load_gold(Path(sys.argv[1]))}
 runs = [json.loads(line) for line in Path(sys.argv[2]).read_text(encoding="utf-8").splitlines()]
 from rag.config import load_settings  # noqa: E402
 
-pipe = Pipeline(load_settings(), None, None, None, Prompts())
+retry = "--retry" in sys.argv
+pipe = Pipeline.from_settings(load_settings()) if retry else Pipeline(load_settings(), None, None, None, Prompts())
 _META = ("title", "outlet", "date", "byline")
 preds = {}
 for r in runs:
@@ -32,7 +36,15 @@ for r in runs:
           for c, m in zip(r["contexts"], metas, strict=True)]
     q = r["question"]
     # The model's own reply when the run kept it (the repairs of the code under test apply to it afresh).
-    a = pipe._finish(q, detect_language(q), r.get("generated") or r["raw"], ev, r.get("translation", ""))
+    lang = detect_language(q)
+    a = pipe._finish(q, lang, r.get("generated") or r["raw"], ev, r.get("translation", ""))
+    if retry and a.abstained:
+        messages = pipe.messages(q, lang, [(e, e.text) for e in ev], [], r.get("translation", ""))
+        # A second attempt continues from the first one's evaluated prompt, as in `kabar ask`.
+        pipe.model.complete(messages, 1, [])
+        a = pipe.more_attempts(q, lang, q, [], messages, a, ev, r.get("translation", ""))
+        if a.abstained and pipe.settings.answer.next_excerpts:
+            a = pipe.next_excerpts(q, lang, None, [], r.get("translation", ""), a)
     p = a.prediction(r["id"])
     preds[r["id"]] = p
     ok = is_correct(gold[r["id"]], p)

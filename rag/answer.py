@@ -21,12 +21,13 @@ from rag.answer_checks import (
     names_container,
     names_the_asked_person,
     question_coverage,
+    time_for_a_count,
 )
 from rag.citations import attribute, parse_markers, render, strip_markers
 from rag.config import Settings
 from rag.embeddings import get_embedder
 from rag.errors import KabarError
-from rag.evidence import Evidence, select_evidence
+from rag.evidence import Evidence, focus_sentence, select_evidence
 from rag.lang import detect_language
 from rag.llm import ChatModel, LanguageModel
 from rag.llm_server import estimate_tokens
@@ -81,7 +82,9 @@ UNGROUNDED = "answer not grounded"
 WRONG_KIND = "no {kind} in the answer"
 # The reason given for a bare date answering a question that asks for no time; it gets one too.
 DATE_NOT_ASKED = "a date, but the question asks for no time"
-_WRONG_KINDS = {WRONG_KIND.format(kind=kind) for kind in KINDS} | {DATE_NOT_ASKED}
+# The reason given for a span of time or a year answering a how-many question about something else; it gets one too.
+TIME_NOT_COUNTED = "a time, but the question counts something else"
+_WRONG_KINDS = {WRONG_KIND.format(kind=kind) for kind in KINDS} | {DATE_NOT_ASKED, TIME_NOT_COUNTED}
 
 
 @dataclass
@@ -273,13 +276,19 @@ class Pipeline:
         return translate_question(self.model, self.prompts, question, self.settings.retrieval.translation_max_tokens)
 
     def retrieve(self, question: str, lang: str, conversation: Conversation | None = None,
-                 translation: str = "") -> list[Evidence]:
-        """The numbered excerpts the model will read for `question` (and its Indonesian `translation`)."""
+                 translation: str = "", skip: frozenset[str] = frozenset()) -> list[Evidence]:
+        """The numbered excerpts the model will read for `question` (and its Indonesian `translation`).
+
+        Chunks in `skip` (ids) are left out and the next best take their place.
+        """
         query = self._query(question, conversation)
         # A small model's translation often misses an office ("spokesperson" → "wakil presiden"): the
         # sources' words for the offices the question names go into the search with it.
         searched = f"{translation} {office_forms(question)}".strip() if translation else ""
-        hits = self.retriever.search(query, lang, translation=searched)
+        r = self.settings.retrieval
+        k = r.top_k_en if lang == "en" else r.top_k
+        hits = self.retriever.search(query, lang, k=k + len(skip), translation=searched)
+        hits = [h for h in hits if h.chunk_id not in skip][:k]
         count: Callable[[str], int] = estimate_tokens
         if self.model:
             # Every sentence's count up front, in one go: with an LLM server that is one wait, not one each.
@@ -289,17 +298,23 @@ class Pipeline:
 
             def count(text: str) -> int:
                 return known[text] if text in known else model.count_tokens(text)
+        budget = r.evidence_tokens_en if lang == "en" else r.evidence_tokens
+        return select_evidence(f"{question} {translation}".strip(), hits, budget, count, self._similarity(query),
+                               self._dense_weight(lang), r.evidence_min_relative)
+
+    def _similarity(self, query: str) -> Callable[[list[str]], list[float]]:
+        """Embedding similarity of sentences to `query` (sentence vectors are cached)."""
         embedder = self.retriever.embedder
 
         def similarity(sentences: list[str]) -> list[float]:
             q = embedder.embed_query(query)
             return [sum(a * b for a, b in zip(q, v, strict=True)) for v in embedder.embed_passages_cached(sentences)]
 
+        return similarity
+
+    def _dense_weight(self, lang: str) -> float:
         r = self.settings.retrieval
-        budget = r.evidence_tokens_en if lang == "en" else r.evidence_tokens
-        return select_evidence(f"{question} {translation}".strip(), hits, budget, count, similarity,
-                               r.evidence_dense_weight_en if lang == "en" else r.evidence_dense_weight,
-                               r.evidence_min_relative)
+        return r.evidence_dense_weight_en if lang == "en" else r.evidence_dense_weight
 
     def ask(self, question: str, conversation: Conversation | None = None,
             on_token: Callable[[str], None] | None = None) -> Answer:
@@ -317,15 +332,7 @@ class Pipeline:
         history = []
         if conversation:
             history = [(t.question, t.answer) for t in conversation.turns[-self.settings.answer.history_turns:]]
-        # The byline costs prompt tokens, so it is shown only to a question about who wrote a story.
-        bylines = asks_byline(question)
-        # Dates spelled out (an option) are for the model's eyes only: the checks and the user see the source's text.
-        shown = spell_out_dates if self.settings.answer.spell_out_dates else str
-        sources = [SourceText(e.n, e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), shown(e.text),
-                              e.hit.metadata.get("byline", "") if bylines else "")
-                   for e in evidence]
-        messages = self.prompts.build(question, sources, lang, history,
-                                      translation if self.settings.answer.show_translation else "")
+        messages = self.messages(question, lang, [(e, e.text) for e in evidence], history, translation)
 
         # Requested before generation: with an LLM server it queues beside this answer instead of after it.
         prompt_tokens = self.model.count_tokens_deferred(str(messages[-1].content))
@@ -339,9 +346,9 @@ class Pipeline:
             gate.feed(piece)
         raw = "".join(pieces).strip()
         answer = self._finish(question, lang, raw, evidence, translation)
-        retry = answer.reason.startswith(UNGROUNDED) or answer.reason in _WRONG_KINDS
-        if answer.abstained and retry and self.settings.answer.retry_ungrounded:
-            answer = self._second_attempt(question, lang, messages, answer, evidence, translation)
+        answer = self.more_attempts(question, lang, query, history, messages, answer, evidence, translation)
+        if answer.abstained and self.settings.answer.next_excerpts and evidence:
+            answer = self.next_excerpts(question, lang, conversation, history, translation, answer)
         answer.ttft_s = ttft or (time.perf_counter() - started)
         answer.latency_s = time.perf_counter() - started
         answer.tokens_out = len(pieces)
@@ -352,6 +359,57 @@ class Pipeline:
             conversation.turns.append(Turn(question, query, answer.text))
             conversation.last = answer
         return answer
+
+    def messages(self, question: str, lang: str, shown: list[tuple[Evidence, str]], history: list[tuple[str, str]],
+                 translation: str) -> list:
+        """The chat messages asking `question` from the `shown` text of each excerpt."""
+        # The byline costs prompt tokens, so it is shown only to a question about who wrote a story.
+        bylines = asks_byline(question)
+        # Dates spelled out (an option) are for the model's eyes only: the checks and the user see the source's text.
+        spelled = spell_out_dates if self.settings.answer.spell_out_dates else str
+        sources = [SourceText(e.n, e.hit.metadata.get("outlet", ""), e.hit.metadata.get("date", ""), spelled(text),
+                              e.hit.metadata.get("byline", "") if bylines else "")
+                   for e, text in shown]
+        return self.prompts.build(question, sources, lang, history,
+                                  translation if self.settings.answer.show_translation else "")
+
+    def more_attempts(self, question: str, lang: str, query: str, history: list[tuple[str, str]], messages: list,
+                      answer: Answer, evidence: list[Evidence], translation: str) -> Answer:
+        """`answer`, or a later attempt's that passes the checks when it was withheld for a reason another
+        attempt may fix (its words are not the sources', or it has nothing of the kind asked)."""
+        retry = answer.reason.startswith(UNGROUNDED) or answer.reason in _WRONG_KINDS
+        if not (answer.abstained and retry and self.settings.answer.retry_ungrounded):
+            return answer
+        answer = self._second_attempt(question, lang, messages, answer, evidence, translation)
+        if answer.abstained and self.settings.answer.focused_retry:
+            answer = self._focused_attempt(question, lang, query, history, answer, evidence, translation)
+        return answer
+
+    def next_excerpts(self, question: str, lang: str, conversation: Conversation | None,
+                      history: list[tuple[str, str]], translation: str, first: Answer) -> Answer:
+        """The answer from the next best excerpts when the best ones gave none that passes the checks.
+
+        The passage that answers is often ranked just below the ones shown (FacQA valid: in 8 of the
+        24 questions the bot declined, at chunk rank 4 to 7).
+        """
+        evidence = self.retrieve(question, lang, conversation, translation,
+                                 frozenset(c.chunk_id for c in first.contexts))
+        if not evidence:
+            return first
+        messages = self.messages(question, lang, [(e, e.text) for e in evidence], history, translation)
+        raw = self.model.complete(messages, self.settings.llm.max_tokens, []).strip()
+        if not raw:
+            return first
+        answer = self._finish(question, lang, raw, evidence, translation)
+        if answer.abstained:
+            return first
+        # Excerpts ranked lower match the question more loosely, and a small model answers from what it is
+        # shown: the excerpt it cites must hold nearly all the question's terms itself.
+        cited = " ".join(e.text for e in evidence if e.n in {c.n for c in answer.citations})
+        coverage = question_coverage(question, lang, cited)
+        if translation:
+            coverage = max(coverage, question_coverage(translation, "id", cited))
+        return answer if coverage >= self.settings.answer.next_excerpts_coverage else first
 
     def _second_attempt(self, question: str, lang: str, messages: list, first: Answer, evidence: list[Evidence],
                         translation: str) -> Answer:
@@ -366,6 +424,24 @@ class Pipeline:
         # No span repair: picking a name from another clause on top of a second guess stacks two guesses.
         second = self._finish(question, lang, raw, evidence, translation, repair_spans=False)
         return first if second.abstained else second
+
+    def _focused_attempt(self, question: str, lang: str, query: str, history: list[tuple[str, str]], first: Answer,
+                         evidence: list[Evidence], translation: str) -> Answer:
+        """The answer from the one excerpt sentence that matches the question best, if it passes the checks.
+
+        A small model that fails on a few excerpts often copies the answer right when it reads only
+        the sentence that holds it ("Cak Nur, panggilan akrab Nurcholish, …").
+        """
+        focus = focus_sentence(f"{question} {translation}".strip(), evidence, self._similarity(query),
+                               self._dense_weight(lang))
+        if focus is None:
+            return first
+        messages = self.messages(question, lang, [focus], history, translation)
+        raw = self.model.complete(messages, self.settings.llm.max_tokens, []).strip()
+        if not raw:
+            return first
+        focused = self._finish(question, lang, raw, evidence, translation, repair_spans=False)
+        return first if focused.abstained else focused
 
     @staticmethod
     def _shown(evidence: list[Evidence]) -> str:
@@ -387,6 +463,8 @@ class Pipeline:
             return f"{UNGROUNDED} (it names the question's own person)"
         if date_for_no_time(body, question):
             return DATE_NOT_ASKED
+        if time_for_a_count(body, question):
+            return TIME_NOT_COUNTED
         if kind == "time" and _only_the_articles_date(body, evidence):
             return "the date is only the article's own date"
         shown = self._shown(evidence)

@@ -128,6 +128,31 @@ def date_for_no_time(answer: str, question: str) -> bool:
     return expected_kind(question) != "time" and not _ASKS_TIME.search(fold(unnamed)) and only_a_date(answer)
 
 
+# A number that counts time: a span ("80 tahun", "3 days") or a year ("tahun 2020", "in 2001").
+_TIME_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\s+(?:tahun|bulan|hari|minggu|pekan|jam|menit|detik|abad|years?|months?|"
+                          r"days?|weeks?|hours?|minutes?|seconds?|centur(?:y|ies))\b|"
+                          r"\b(?:tahun|year|in|since|sejak|pada)\s+(?:1\d{3}|2\d{3})\b", re.IGNORECASE)
+# What else makes a how-many question ask for time or an age.
+_ASKS_AGE = re.compile(r"\b(old|berumur|berusia)\b")
+
+
+def time_for_a_count(answer: str, question: str) -> bool:
+    """A span of time or a year answering a question that counts something else.
+
+    "80 tahun" or "tahun 2020" for "Berapa orang anggota delegasi …?": every number of the answer
+    counts time, and the question asks for no time or age.
+    """
+    tokens = question.split()
+    unnamed = fold(" ".join(tokens[:1] + [t for t in tokens[1:] if not t[:1].isupper()]))
+    unnamed = re.sub(r"\B(?:kah|lah)\b", "", unnamed)  # "Berapa lamakah …", "Berapa tahunkah …"
+    if expected_kind(question) != "number" or _ASKS_TIME.search(unnamed) or _ASKS_AGE.search(unnamed):
+        return False
+    text = strip_markers(answer)
+    numbers = re.findall(r"\d+", text)
+    timed = re.findall(r"\d+", " ".join(m.group(0) for m in _TIME_NUMBER.finditer(text)))
+    return bool(numbers) and len(timed) >= len(numbers)
+
+
 def has_kind(answer: str, kind: str) -> bool:
     """Whether the answer contains something of the expected kind at all."""
     tokens = re.findall(r"\w+", answer)

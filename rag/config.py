@@ -103,6 +103,9 @@ class AnswerSettings(_Section):
     min_grounding: float = Field(0.5, ge=0, le=1)
     min_question_coverage: float = Field(0.5, ge=0, le=1)
     retry_ungrounded: bool = True
+    focused_retry: bool = True
+    next_excerpts: bool = True
+    next_excerpts_coverage: float = Field(0.8, ge=0, le=1)
     show_translation: bool = True
     spell_out_dates: bool = False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +36,28 @@ def _sentence_score(question_terms: set[str], sentence: str, names: set[str]) ->
     return sum(2.0 if (t in names or t.isdigit()) else 1.0 for t in overlap)
 
 
+def _score_sentences(question: str, per_hit: list[list[str]],
+                     similarity: Callable[[list[str]], list[float]] | None, dense_weight: float
+                     ) -> list[tuple[float, int, int, str]]:
+    """(score, hit index, sentence index, sentence) of every sentence of every hit, in order."""
+    # A body named in full on one side and by its initials on the other still matches ("SCO").
+    q_acronyms = acronyms(question)
+    q_terms = set(content_words(question)) | q_acronyms
+    names = {fold(w) for w in question.split() if w[:1].isupper()} | q_acronyms
+    sims: list[float] = []
+    if similarity and dense_weight > 0:
+        sims = similarity([sent for sents in per_hit for sent in sents])
+    scored = []
+    k = 0
+    for hi, sents in enumerate(per_hit):
+        prior = _RANK_PRIOR / (hi + 1)
+        for si, sent in enumerate(sents):
+            dense = dense_weight * _SIM_SCALE * (sims[k] - _SIM_BASELINE) if sims else 0.0
+            k += 1
+            scored.append((_sentence_score(q_terms, sent, names) + prior + dense, hi, si, sent))
+    return scored
+
+
 def select_evidence(question: str, hits: list[Hit], budget: int, count_tokens: Callable[[str], int],
                     similarity: Callable[[list[str]], list[float]] | None = None, dense_weight: float = 0.0,
                     min_relative: float = 0.0) -> list[Evidence]:
@@ -46,25 +69,9 @@ def select_evidence(question: str, hits: list[Hit], budget: int, count_tokens: C
     sentence's is dropped; every other chunk keeps at least its best sentence; sentences are shown in
     their original order.
     """
-    # A body named in full on one side and by its initials on the other still matches ("SCO").
-    q_acronyms = acronyms(question)
-    q_terms = set(content_words(question)) | q_acronyms
-    names = {fold(w) for w in question.split() if w[:1].isupper()} | q_acronyms
-    scored: list[tuple[float, int, int, str, int]] = []  # (score, hit index, sentence index, text, tokens)
-    per_hit: list[list[str]] = []
-    for hit in hits:
-        per_hit.append(split_sentences(hit.text))
-    sims: list[float] = []
-    if similarity and dense_weight > 0:
-        sims = similarity([sent for sents in per_hit for sent in sents])
-    k = 0
-    for hi, sents in enumerate(per_hit):
-        prior = _RANK_PRIOR / (hi + 1)
-        for si, sent in enumerate(sents):
-            dense = dense_weight * _SIM_SCALE * (sims[k] - _SIM_BASELINE) if sims else 0.0
-            k += 1
-            scored.append((_sentence_score(q_terms, sent, names) + prior + dense, hi, si, sent,
-                           count_tokens(sent) + 1))
+    per_hit = [split_sentences(hit.text) for hit in hits]
+    scored = [(*item, count_tokens(item[3]) + 1)
+              for item in _score_sentences(question, per_hit, similarity, dense_weight)]
 
     if min_relative > 0 and scored:
         # A chunk whose best sentence matches the question far worse than the best chunk's only
@@ -95,3 +102,35 @@ def select_evidence(question: str, hits: list[Hit], budget: int, count_tokens: C
         text = " ".join(sents[si] for si in sorted(chosen[hi]))
         evidence.append(Evidence(len(evidence) + 1, hits[hi], text))
     return evidence
+
+
+def focus_sentence(question: str, evidence: list[Evidence],
+                   similarity: Callable[[list[str]], list[float]] | None = None,
+                   dense_weight: float = 0.0) -> tuple[Evidence, str] | None:
+    """The excerpt sentence that matches the question best, with its excerpt.
+
+    Scored as `select_evidence` scores, except that a question word counts less the more of the
+    shown sentences hold it: the name every excerpt was found by does not tell them apart, the
+    words of what is asked about do ("panggilan akrab"). None when there is no sentence, or when
+    the excerpts shown are that one sentence already.
+    """
+    per_hit = [split_sentences(e.text) for e in evidence]
+    sentences = [sent for sents in per_hit for sent in sents]
+    if len(sentences) < 2:
+        return None
+    q_acronyms = acronyms(question)
+    q_terms = set(content_words(question)) | q_acronyms
+    names = {fold(w) for w in question.split() if w[:1].isupper()} | q_acronyms
+    held = [q_terms & set(terms_with_acronyms(sent)) for sent in sentences]
+    df = Counter(t for terms in held for t in terms)
+    sims = similarity(sentences) if similarity and dense_weight > 0 else []
+    best, best_score, k = None, float("-inf"), 0
+    for hi, sents in enumerate(per_hit):
+        for sent in sents:
+            lexical = sum((2.0 if (t in names or t.isdigit()) else 1.0) / df[t] for t in held[k])
+            dense = dense_weight * _SIM_SCALE * (sims[k] - _SIM_BASELINE) if sims else 0.0
+            score = lexical + _RANK_PRIOR / (hi + 1) + dense
+            if score > best_score:
+                best, best_score = (evidence[hi], sent), score
+            k += 1
+    return best

@@ -810,3 +810,20 @@ def test_a_who_answer_that_is_the_questions_own_person_is_no_answer():
     party = "Siapakah kandidat presiden Mesir dari Partai Uni Demokrasi pada pemilu?"
     assert not names_the_asked_person("Ibrahim Tork dari Partai Uni Demokrasi.", party)
     assert not names_the_asked_person("Direktur Jenderal UNESCO Koichiro Matsuura", "Siapakah Koichiro Matsuura?")
+
+
+def test_a_span_of_time_or_a_year_does_not_answer_a_count_of_something_else():
+    from rag.answer_checks import time_for_a_count
+
+    soldiers = "How many soldiers took part in the military parade in Beijing on 3 September?"
+    members = "Berapa orang anggota delegasi militer Rusia yang dipimpin Shoigu ke Korea Utara?"
+    assert time_for_a_count("80 tahun [2].", soldiers)
+    assert time_for_a_count("tahun 2020 [2].", members)
+    assert not time_for_a_count("10.000 tentara [1].", soldiers)
+    assert not time_for_a_count("12 orang, sejak 2020 [1].", members)  # one number is a count
+    # Questions that ask for time or an age may be answered so.
+    assert not time_for_a_count("72 tahun", "How old is Vladimir Putin?")
+    assert not time_for_a_count("72 tahun", "Berapa usia Vladimir Putin?")
+    assert not time_for_a_count("3 hari", "Berapa lama Putin di China?")
+    assert not time_for_a_count("40 tahun", "Berapa lamakah kuota tekstil membelenggu perdagangan?")
+    assert not time_for_a_count("5 tahun penjara", "Berapa tahun hukuman penjara untuk terdakwa?")

@@ -77,7 +77,7 @@ def test_english_questions_weigh_sentence_meaning_more_when_choosing_evidence(mo
     class Retriever:
         embedder = None
 
-        def search(self, query, lang, translation=""):
+        def search(self, query, lang, k=None, translation=""):
             return [Hit("d#1", EXCERPT, {"source": "d"}, 1.0)]
 
     seen = []
@@ -129,7 +129,8 @@ def test_an_answer_of_the_wrong_kind_gets_a_second_attempt_too(monkeypatch):
     def ask(retry: bool):
         evidence = [Evidence(1, Hit("d#1", text, {"source": "d", "title": "Kartono"}, 1.0), text)]
         model = ScriptedModel("60 [1].", "30 Juni 1945 [1].")
-        pipe = Pipeline(load_settings(None, answer={"retry_ungrounded": retry}), Store(), None, model, Prompts())
+        settings = load_settings(None, answer={"retry_ungrounded": retry, "next_excerpts": False})
+        pipe = Pipeline(settings, Store(), None, model, Prompts())
         monkeypatch.setattr(pipe, "retrieve", lambda *args, **kwargs: evidence)
         return pipe.ask("Kapan Kartono Ryadi lahir?"), model
 
@@ -137,3 +138,94 @@ def test_an_answer_of_the_wrong_kind_gets_a_second_attempt_too(monkeypatch):
     assert model.avoided == ["60 [1]."] and "30 Juni 1945 [1]" in answer.text and not answer.abstained
     answer, model = ask(False)
     assert answer.abstained and answer.reason == "no time in the answer" and model.avoided == []
+
+
+class PromptedModel(ScriptedModel):
+    """Replies with `replies(prompt, avoid)`, and keeps every prompt it was sent."""
+
+    def __init__(self, replies):
+        super().__init__("", "")
+        self.replies, self.prompts = replies, []
+
+    def stream(self, messages: list):
+        self.prompts.append(str(messages[-1].content))
+        yield self.replies(self.prompts[-1], "")
+
+    def complete(self, messages: list, max_tokens: int, stop: list[str], avoid: str = "") -> str:
+        self.prompts.append(str(messages[-1].content))
+        self.avoided.append(avoid)
+        return self.replies(self.prompts[-1], avoid)
+
+
+class OneStore:
+    def count(self):
+        return 1
+
+
+def test_the_focus_sentence_is_the_one_holding_the_words_only_it_shares_with_the_question():
+    from rag.evidence import focus_sentence
+
+    first = "Jakarta, Kompas - Presiden menjenguk cendekiawan Budi Santoso (66) di rumah sakit."
+    second = "Dalam pertemuan itu, Pak Bud, panggilan akrab Budi Santoso, berpesan agar negeri diurus dengan baik."
+    evidence = [Evidence(1, Hit("d#1", first, {"source": "d"}, 1.0), first),
+                Evidence(2, Hit("d#2", second, {"source": "d"}, 0.9), second)]
+    # Both name the person asked about; only the second holds "panggilan akrab".
+    e, sentence = focus_sentence("Apakah panggilan akrab untuk Budi Santoso?", evidence)
+    assert e.n == 2 and sentence == second
+    assert focus_sentence("Apakah panggilan akrab untuk Budi Santoso?", evidence[:1]) is None
+
+
+def test_an_answer_withheld_twice_is_asked_again_from_its_best_sentence_alone(monkeypatch):
+    first = "Jakarta, Kompas - Presiden menjenguk cendekiawan Budi Santoso (66) di rumah sakit."
+    second = "Dalam pertemuan itu, Pak Bud, panggilan akrab Budi Santoso, berpesan agar negeri diurus dengan baik."
+    evidence = [Evidence(1, Hit("d#1", first, {"source": "d", "title": "Budi"}, 1.0), first),
+                Evidence(2, Hit("d#2", second, {"source": "d", "title": "Budi"}, 0.9), second)]
+
+    def replies(prompt: str, avoid: str) -> str:
+        # Shown both excerpts the model restates the question; shown the one sentence it copies the answer.
+        return "Pak Bud [2]." if first not in prompt else "Budi Santoso [1]."
+
+    def ask(focused: bool):
+        model = PromptedModel(replies)
+        settings = load_settings(None, answer={"focused_retry": focused, "next_excerpts": False})
+        pipe = Pipeline(settings, OneStore(), None, model, Prompts())
+        monkeypatch.setattr(pipe, "retrieve", lambda *args, **kwargs: evidence)
+        monkeypatch.setattr(pipe, "_similarity", lambda query: None)
+        return pipe.ask("Apakah panggilan akrab untuk Budi Santoso?"), model
+
+    answer, model = ask(True)
+    assert len(model.prompts) == 3 and second in model.prompts[2] and first not in model.prompts[2]
+    assert not answer.abstained and answer.text.startswith("Pak Bud") and answer.citations[0].chunk_id == "d#2"
+    answer, model = ask(False)
+    assert answer.abstained and len(model.prompts) == 2
+
+
+def test_a_declined_question_is_asked_again_from_the_next_best_excerpts(monkeypatch):
+    """The passage that answers is often ranked just below the excerpts shown."""
+    near = "Presiden Direktur Sinopec mengunjungi Chengdu pekan lalu untuk meninjau kilang."
+    answer_text = EXCERPT
+    hits = [Hit("a#1", near, {"source": "a", "title": "Kilang"}, 1.0),
+            Hit("d#1", answer_text, {"source": "d", "title": "Minyak"}, 0.5)]
+
+    class Retriever:
+        embedder = None
+
+        def search(self, query, lang, k=None, translation=""):
+            return hits[:k]
+
+    def replies(prompt: str, avoid: str) -> str:
+        return "Sinopec Southwest Petroleum Biro [1]." if answer_text in prompt else "NOT FOUND"
+
+    def ask(next_excerpts: bool):
+        model = PromptedModel(replies)
+        settings = load_settings(None, retrieval={"top_k": 1}, answer={"next_excerpts": next_excerpts})
+        pipe = Pipeline(settings, OneStore(), Retriever(), model, Prompts())
+        monkeypatch.setattr(pipe, "_similarity", lambda query: None)
+        return pipe.ask(QUESTION), model
+
+    answer, model = ask(True)
+    assert answer_text not in model.prompts[0] and answer_text in model.prompts[1] and near not in model.prompts[1]
+    assert not answer.abstained and "Sinopec Southwest Petroleum Biro" in answer.text
+    assert [c.source for c in answer.citations] == ["d"] and [c.chunk_id for c in answer.contexts] == ["d#1"]
+    answer, model = ask(False)
+    assert answer.abstained and len(model.prompts) == 1
