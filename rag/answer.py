@@ -406,10 +406,8 @@ class Pipeline:
         # Excerpts ranked lower match the question more loosely, and a small model answers from what it is
         # shown: the excerpt it cites must hold nearly all the question's terms itself.
         cited = " ".join(e.text for e in evidence if e.n in {c.n for c in answer.citations})
-        coverage = question_coverage(question, lang, cited)
-        if translation:
-            coverage = max(coverage, question_coverage(translation, "id", cited))
-        return answer if coverage >= self.settings.answer.next_excerpts_coverage else first
+        held = _coverage(question, lang, translation, cited)
+        return answer if held >= self.settings.answer.next_excerpts_coverage else first
 
     def _second_attempt(self, question: str, lang: str, messages: list, first: Answer, evidence: list[Evidence],
                         translation: str) -> Answer:
@@ -479,10 +477,7 @@ class Pipeline:
         # ("the event" of an excerpt is the parade in Beijing that its story's first sentence names).
         retrieved = " ".join(f"{e.hit.metadata.get('title', '')} {e.hit.metadata.get('lede', '')} {e.hit.text}"
                              for e in evidence)
-        coverage = question_coverage(question, lang, retrieved)
-        if translation:
-            # An English question's terms are mostly paraphrased in the articles; its translation's are not.
-            coverage = max(coverage, question_coverage(translation, "id", retrieved))
+        coverage = _coverage(question, lang, translation, retrieved)
         if coverage < self.settings.answer.min_question_coverage:
             return f"question not covered by the sources ({coverage:.2f})"
         return ""
@@ -570,6 +565,15 @@ class Pipeline:
                                       _best_quote(quote, e.text), e.hit.metadata.get("outlet", ""),
                                       e.hit.metadata.get("date", "")))
         return Answer(question, text, False, lang, citations, contexts, raw=raw, generated=generated)
+
+
+def _coverage(question: str, lang: str, translation: str, text: str) -> float:
+    """The share of the question's terms that `text` holds, in the question's words or its translation's."""
+    coverage = question_coverage(question, lang, text)
+    if translation:
+        # An English question's terms are mostly paraphrased in the articles; its translation's are not.
+        coverage = max(coverage, question_coverage(translation, "id", text))
+    return coverage
 
 
 def _only_the_articles_date(answer: str, evidence: list[Evidence]) -> bool:

@@ -36,14 +36,19 @@ def _sentence_score(question_terms: set[str], sentence: str, names: set[str]) ->
     return sum(2.0 if (t in names or t.isdigit()) else 1.0 for t in overlap)
 
 
+def _question_terms(question: str) -> tuple[set[str], set[str]]:
+    """The question's terms a sentence can share, and those of them that are names."""
+    # A body named in full on one side and by its initials on the other still matches ("SCO").
+    q_acronyms = acronyms(question)
+    q_terms = set(content_words(question)) | q_acronyms
+    return q_terms, {fold(w) for w in question.split() if w[:1].isupper()} | q_acronyms
+
+
 def _score_sentences(question: str, per_hit: list[list[str]],
                      similarity: Callable[[list[str]], list[float]] | None, dense_weight: float
                      ) -> list[tuple[float, int, int, str]]:
     """(score, hit index, sentence index, sentence) of every sentence of every hit, in order."""
-    # A body named in full on one side and by its initials on the other still matches ("SCO").
-    q_acronyms = acronyms(question)
-    q_terms = set(content_words(question)) | q_acronyms
-    names = {fold(w) for w in question.split() if w[:1].isupper()} | q_acronyms
+    q_terms, names = _question_terms(question)
     sims: list[float] = []
     if similarity and dense_weight > 0:
         sims = similarity([sent for sents in per_hit for sent in sents])
@@ -118,9 +123,7 @@ def focus_sentence(question: str, evidence: list[Evidence],
     sentences = [sent for sents in per_hit for sent in sents]
     if len(sentences) < 2:
         return None
-    q_acronyms = acronyms(question)
-    q_terms = set(content_words(question)) | q_acronyms
-    names = {fold(w) for w in question.split() if w[:1].isupper()} | q_acronyms
+    q_terms, names = _question_terms(question)
     held = [q_terms & set(terms_with_acronyms(sent)) for sent in sentences]
     df = Counter(t for terms in held for t in terms)
     sims = similarity(sentences) if similarity and dense_weight > 0 else []
