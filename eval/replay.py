@@ -42,9 +42,7 @@ for r in runs:
         messages = pipe.messages(q, lang, [(e, e.text) for e in ev], [], r.get("translation", ""))
         # A second attempt continues from the first one's evaluated prompt, as in `kabar ask`.
         pipe.model.complete(messages, 1, [])
-        a = pipe.more_attempts(q, lang, q, [], messages, a, ev, r.get("translation", ""))
-        if a.abstained and pipe.settings.answer.next_excerpts:
-            a = pipe.next_excerpts(q, lang, None, [], r.get("translation", ""), a)
+        a = pipe.more_attempts(q, lang, None, [], messages, a, ev, r.get("translation", ""))
     p = a.prediction(r["id"])
     preds[r["id"]] = p
     ok = is_correct(gold[r["id"]], p)

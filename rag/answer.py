@@ -346,9 +346,7 @@ class Pipeline:
             gate.feed(piece)
         raw = "".join(pieces).strip()
         answer = self._finish(question, lang, raw, evidence, translation)
-        answer = self.more_attempts(question, lang, query, history, messages, answer, evidence, translation)
-        if answer.abstained and self.settings.answer.next_excerpts and evidence:
-            answer = self.next_excerpts(question, lang, conversation, history, translation, answer)
+        answer = self.more_attempts(question, lang, conversation, history, messages, answer, evidence, translation)
         answer.ttft_s = ttft or (time.perf_counter() - started)
         answer.latency_s = time.perf_counter() - started
         answer.tokens_out = len(pieces)
@@ -373,16 +371,23 @@ class Pipeline:
         return self.prompts.build(question, sources, lang, history,
                                   translation if self.settings.answer.show_translation else "")
 
-    def more_attempts(self, question: str, lang: str, query: str, history: list[tuple[str, str]], messages: list,
-                      answer: Answer, evidence: list[Evidence], translation: str) -> Answer:
-        """`answer`, or a later attempt's that passes the checks when it was withheld for a reason another
-        attempt may fix (its words are not the sources', or it has nothing of the kind asked)."""
+    def more_attempts(self, question: str, lang: str, conversation: Conversation | None,
+                      history: list[tuple[str, str]], messages: list, answer: Answer, evidence: list[Evidence],
+                      translation: str) -> Answer:
+        """`answer`, or a later attempt's that passes the checks when `answer` was withheld.
+
+        An answer withheld for a reason another attempt may fix (its words are not the sources', or it
+        has nothing of the kind asked) is generated again from `messages`, then from its best sentence;
+        a question still declined is asked from the next best excerpts.
+        """
         retry = answer.reason.startswith(UNGROUNDED) or answer.reason in _WRONG_KINDS
-        if not (answer.abstained and retry and self.settings.answer.retry_ungrounded):
-            return answer
-        answer = self._second_attempt(question, lang, messages, answer, evidence, translation)
-        if answer.abstained and self.settings.answer.focused_retry:
-            answer = self._focused_attempt(question, lang, query, history, answer, evidence, translation)
+        if answer.abstained and retry and self.settings.answer.retry_ungrounded:
+            answer = self._second_attempt(question, lang, messages, answer, evidence, translation)
+            if answer.abstained and self.settings.answer.focused_retry:
+                answer = self._focused_attempt(question, lang, self._query(question, conversation), history, answer,
+                                               evidence, translation)
+        if answer.abstained and self.settings.answer.next_excerpts and evidence:
+            answer = self.next_excerpts(question, lang, conversation, history, translation, answer)
         return answer
 
     def next_excerpts(self, question: str, lang: str, conversation: Conversation | None,

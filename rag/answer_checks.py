@@ -122,10 +122,16 @@ def names_the_asked_person(answer: str, question: str) -> bool:
 
 def date_for_no_time(answer: str, question: str) -> bool:
     """A bare date answering a question that asks for no time at all ("What is the parade also known as?")."""
-    # A time word inside a name asks for no time ("What is Victory Day in North Korea?").
+    return expected_kind(question) != "time" and not _ASKS_TIME.search(_unnamed(question)) and only_a_date(answer)
+
+
+def _unnamed(question: str) -> str:
+    """The question folded, without its capitalised words after the first.
+
+    A time word inside a name asks for no time ("What is Victory Day in North Korea?").
+    """
     tokens = question.split()
-    unnamed = " ".join(tokens[:1] + [t for t in tokens[1:] if not t[:1].isupper()])
-    return expected_kind(question) != "time" and not _ASKS_TIME.search(fold(unnamed)) and only_a_date(answer)
+    return fold(" ".join(tokens[:1] + [t for t in tokens[1:] if not t[:1].isupper()]))
 
 
 # A number that counts time: a span ("80 tahun", "3 days") or a year ("tahun 2020", "in 2001").
@@ -142,9 +148,7 @@ def time_for_a_count(answer: str, question: str) -> bool:
     "80 tahun" or "tahun 2020" for "Berapa orang anggota delegasi …?": every number of the answer
     counts time, and the question asks for no time or age.
     """
-    tokens = question.split()
-    unnamed = fold(" ".join(tokens[:1] + [t for t in tokens[1:] if not t[:1].isupper()]))
-    unnamed = re.sub(r"\B(?:kah|lah)\b", "", unnamed)  # "Berapa lamakah …", "Berapa tahunkah …"
+    unnamed = re.sub(r"\B(?:kah|lah)\b", "", _unnamed(question))  # "Berapa lamakah …", "Berapa tahunkah …"
     if expected_kind(question) != "number" or _ASKS_TIME.search(unnamed) or _ASKS_AGE.search(unnamed):
         return False
     text = strip_markers(answer)

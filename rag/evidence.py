@@ -29,11 +29,11 @@ class Evidence:
         return self.hit.metadata.get("source", "")
 
 
-def _sentence_score(question_terms: set[str], sentence: str, names: set[str]) -> float:
-    terms = set(terms_with_acronyms(sentence))
-    overlap = question_terms & terms
+def _sentence_score(overlap: set[str], names: set[str], holders: Counter[str] | None = None) -> float:
+    """What the question terms a sentence shares are worth; with `holders`, each is divided by how many
+    sentences hold it."""
     # Names and numbers pin down the event; shared generic words say less.
-    return sum(2.0 if (t in names or t.isdigit()) else 1.0 for t in overlap)
+    return sum((2.0 if (t in names or t.isdigit()) else 1.0) / (holders[t] if holders else 1) for t in overlap)
 
 
 def _question_terms(question: str) -> tuple[set[str], set[str]]:
@@ -45,21 +45,27 @@ def _question_terms(question: str) -> tuple[set[str], set[str]]:
 
 
 def _score_sentences(question: str, per_hit: list[list[str]],
-                     similarity: Callable[[list[str]], list[float]] | None, dense_weight: float
-                     ) -> list[tuple[float, int, int, str]]:
-    """(score, hit index, sentence index, sentence) of every sentence of every hit, in order."""
+                     similarity: Callable[[list[str]], list[float]] | None, dense_weight: float,
+                     by_rarity: bool = False) -> list[tuple[float, int, int, str]]:
+    """(score, hit index, sentence index, sentence) of every sentence of every hit, in order.
+
+    With `by_rarity`, a question term counts less the more of the sentences hold it.
+    """
     q_terms, names = _question_terms(question)
+    sentences = [sent for sents in per_hit for sent in sents]
+    shared = [q_terms & set(terms_with_acronyms(sent)) for sent in sentences]
+    holders = Counter(t for terms in shared for t in terms) if by_rarity else None
     sims: list[float] = []
     if similarity and dense_weight > 0:
-        sims = similarity([sent for sents in per_hit for sent in sents])
+        sims = similarity(sentences)
     scored = []
     k = 0
     for hi, sents in enumerate(per_hit):
         prior = _RANK_PRIOR / (hi + 1)
         for si, sent in enumerate(sents):
             dense = dense_weight * _SIM_SCALE * (sims[k] - _SIM_BASELINE) if sims else 0.0
+            scored.append((_sentence_score(shared[k], names, holders) + prior + dense, hi, si, sent))
             k += 1
-            scored.append((_sentence_score(q_terms, sent, names) + prior + dense, hi, si, sent))
     return scored
 
 
@@ -120,20 +126,9 @@ def focus_sentence(question: str, evidence: list[Evidence],
     the excerpts shown are that one sentence already.
     """
     per_hit = [split_sentences(e.text) for e in evidence]
-    sentences = [sent for sents in per_hit for sent in sents]
-    if len(sentences) < 2:
+    scored = _score_sentences(question, per_hit, similarity, dense_weight, by_rarity=True)
+    if len(scored) < 2:
         return None
-    q_terms, names = _question_terms(question)
-    held = [q_terms & set(terms_with_acronyms(sent)) for sent in sentences]
-    df = Counter(t for terms in held for t in terms)
-    sims = similarity(sentences) if similarity and dense_weight > 0 else []
-    best, best_score, k = None, float("-inf"), 0
-    for hi, sents in enumerate(per_hit):
-        for sent in sents:
-            lexical = sum((2.0 if (t in names or t.isdigit()) else 1.0) / df[t] for t in held[k])
-            dense = dense_weight * _SIM_SCALE * (sims[k] - _SIM_BASELINE) if sims else 0.0
-            score = lexical + _RANK_PRIOR / (hi + 1) + dense
-            if score > best_score:
-                best, best_score = (evidence[hi], sent), score
-            k += 1
-    return best
+    # The earliest of equal best sentences, as retrieval ranked them.
+    _, hi, _, sentence = max(scored, key=lambda item: (item[0], -item[1], -item[2]))
+    return evidence[hi], sentence
