@@ -20,7 +20,10 @@ from rag.answer_checks import (
     has_kind,
     names_container,
     names_the_asked_person,
+    number_for_no_number,
     question_coverage,
+    repeats_itself,
+    sentence_for_a_name,
     time_for_a_count,
 )
 from rag.citations import attribute, parse_markers, render, strip_markers
@@ -84,7 +87,13 @@ WRONG_KIND = "no {kind} in the answer"
 DATE_NOT_ASKED = "a date, but the question asks for no time"
 # The reason given for a span of time or a year answering a how-many question about something else; it gets one too.
 TIME_NOT_COUNTED = "a time, but the question counts something else"
-_WRONG_KINDS = {WRONG_KIND.format(kind=kind) for kind in KINDS} | {DATE_NOT_ASKED, TIME_NOT_COUNTED}
+# The reasons given for a bare number answering a question that asks for none, for a generation stuck in a loop
+# and for a sentence where a name was asked; each gets one too.
+NUMBER_NOT_ASKED = "a number, but the question asks for none"
+LOOPED = "the answer repeats itself"
+NOT_A_NAME = "a sentence, but the question asks for a name"
+_WRONG_KINDS = ({WRONG_KIND.format(kind=kind) for kind in KINDS}
+                | {DATE_NOT_ASKED, TIME_NOT_COUNTED, NUMBER_NOT_ASKED, LOOPED, NOT_A_NAME})
 
 
 @dataclass
@@ -399,7 +408,10 @@ class Pipeline:
         """
         evidence = self.retrieve(question, lang, conversation, translation,
                                  frozenset(c.chunk_id for c in first.contexts))
-        if not evidence:
+        floor = self.settings.answer.next_excerpts_coverage
+        # What the answer may cite is some of these excerpts: when all of them together fall short of the
+        # floor, no answer from them could be kept, and the generation is not worth its seconds.
+        if not evidence or _coverage(question, lang, translation, " ".join(e.text for e in evidence)) < floor:
             return first
         messages = self.messages(question, lang, [(e, e.text) for e in evidence], history, translation)
         raw = self.model.complete(messages, self.settings.llm.max_tokens, []).strip()
@@ -411,8 +423,7 @@ class Pipeline:
         # Excerpts ranked lower match the question more loosely, and a small model answers from what it is
         # shown: the excerpt it cites must hold nearly all the question's terms itself.
         cited = " ".join(e.text for e in evidence if e.n in {c.n for c in answer.citations})
-        held = _coverage(question, lang, translation, cited)
-        return answer if held >= self.settings.answer.next_excerpts_coverage else first
+        return answer if _coverage(question, lang, translation, cited) >= floor else first
 
     def _second_attempt(self, question: str, lang: str, messages: list, first: Answer, evidence: list[Evidence],
                         translation: str) -> Answer:
@@ -468,6 +479,12 @@ class Pipeline:
             return DATE_NOT_ASKED
         if time_for_a_count(body, question):
             return TIME_NOT_COUNTED
+        if number_for_no_number(body, question):
+            return NUMBER_NOT_ASKED
+        if repeats_itself(body):
+            return LOOPED
+        if sentence_for_a_name(body, question):
+            return NOT_A_NAME
         if kind == "time" and _only_the_articles_date(body, evidence):
             return "the date is only the article's own date"
         shown = self._shown(evidence)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 
 from rag.citations import strip_markers
 from rag.places import OFFICES, english_names, indonesian_forms
@@ -157,6 +158,49 @@ def time_for_a_count(answer: str, question: str) -> bool:
     return bool(numbers) and len(timed) >= len(numbers)
 
 
+# Words by which a question asks for a number without "berapa" ("Apa nomor …", "What was the score …").
+_ASKS_NUMBER = re.compile(r"\b(nomor|number|no|angka|skor|score|kode|code|nilai|value|harga|price|jumlah|total|"
+                          r"persen|percent|persentase|percentage|peringkat|rank|ranking|urutan|posisi|position|"
+                          r"kapasitas|capacity|ukuran|size|tinggi|height|panjang|length|luas|area|berat|weight|"
+                          r"suhu|temperature|kecepatan|speed|jarak|distance|populasi|population|pasal|ayat|"
+                          r"halaman|page|rekor|record|catatan|hasil|result|kurs|rate|indeks|index)\b")
+
+
+def number_for_no_number(answer: str, question: str) -> bool:
+    """A bare number answering a question that asks for no number, time or measure at all.
+
+    "66" for "Apakah panggilan akrab untuk Nurcholish Madjid": the age the sources bracket after
+    his name ("Nurcholish Madjid (66)"), not his nickname.
+    """
+    if not re.fullmatch(r"\d[\d.,]*", strip_markers(answer).strip().rstrip(".")):
+        return False
+    unnamed = _unnamed(question)
+    return expected_kind(question) == "" and not _ASKS_TIME.search(unnamed) and not _ASKS_NUMBER.search(unnamed)
+
+
+# A phrase of this many words or more, said this many times or more, is a generation stuck in a loop.
+_LOOP_WORDS = 2
+_LOOP_TIMES = 3
+
+
+def repeats_itself(answer: str) -> bool:
+    """Whether the answer loops on one phrase ("Kecamatan Long Iram, Kecamatan Muara Kelian, Kecamatan Long
+    Iram, …" until the token limit): a small model's degenerate output, not an answer."""
+    words = re.findall(r"\w+", fold(strip_markers(answer)))
+    phrases = Counter(tuple(words[i:i + _LOOP_WORDS]) for i in range(len(words) - _LOOP_WORDS + 1))
+    return bool(phrases) and max(phrases.values()) >= _LOOP_TIMES
+
+
+# A who- or where-answer this long is a copied sentence, not a name ("Kompas - Empat negara, yakni …").
+_NAME_ANSWER_MAX_WORDS = 20
+
+
+def sentence_for_a_name(answer: str, question: str) -> bool:
+    """Whether a who- or where-question gets a whole sentence of more than a name's length instead of a name."""
+    return (expected_kind(question) in ("name", "place")
+            and len(strip_markers(answer).split()) > _NAME_ANSWER_MAX_WORDS)
+
+
 def has_kind(answer: str, kind: str) -> bool:
     """Whether the answer contains something of the expected kind at all."""
     tokens = re.findall(r"\w+", answer)
@@ -213,6 +257,7 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
         asked = asked_names | old
         asked_roots = {light_root(w) for w in asked}
         words = [w for w in content_words(answer) if not term_in(w, asked, asked_roots, RESTATED_SHARE)
+                 and not _held_as_number(w, asked)
                  and not (lang == "en" and similar_term(w, asked))]  # "Kemenerian": a miscopied asked word
         if not words:
             # A title made of function words ("Tentang Dia", a film) is news when the sources write it.
@@ -223,7 +268,7 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
         if lang != "id":
             return 1.0, True
         roots = {light_root(w) for w in vocabulary}
-        return sum(term_in(w, vocabulary, roots) for w in words) / len(words), True
+        return sum(term_in(w, vocabulary, roots) or _held_as_number(w, vocabulary) for w in words) / len(words), True
     numbers = {t for t in fresh if t.isdigit() or t.startswith("month")}
     names = fresh - numbers
     numbers_ok = numbers <= vocabulary
@@ -231,6 +276,12 @@ def grounding(answer: str, question: str, evidence_text: str, lang: str) -> tupl
         return 1.0, numbers_ok
     spelled = _spelled_out(answer, vocabulary)
     return sum(t in spelled or similar_term(t, vocabulary) for t in names) / len(names), numbers_ok
+
+
+def _held_as_number(word: str, terms: set[str]) -> bool:
+    """Whether a number word is among `terms` in its digits' form ("tiga" in "sebanyak tiga juta orang" is "3")."""
+    as_terms = evidence_terms(word)
+    return bool(as_terms) and as_terms != {word} and as_terms <= terms
 
 
 _SPELLED_NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of|and|for|the|dan|dari|untuk|[A-Z][\w'’-]*))*\s+[A-Z][\w'’-]*")

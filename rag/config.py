@@ -100,7 +100,7 @@ class RetrievalSettings(_Section):
 class AnswerSettings(_Section):
     max_question_chars: int = Field(1000, ge=10)
     history_turns: int = Field(2, ge=0)
-    min_grounding: float = Field(0.5, ge=0, le=1)
+    min_grounding: float = Field(0.6, ge=0, le=1)
     min_question_coverage: float = Field(0.5, ge=0, le=1)
     retry_ungrounded: bool = True
     focused_retry: bool = True

@@ -827,3 +827,52 @@ def test_a_span_of_time_or_a_year_does_not_answer_a_count_of_something_else():
     assert not time_for_a_count("3 hari", "Berapa lama Putin di China?")
     assert not time_for_a_count("40 tahun", "Berapa lamakah kuota tekstil membelenggu perdagangan?")
     assert not time_for_a_count("5 tahun penjara", "Berapa tahun hukuman penjara untuk terdakwa?")
+
+
+def test_a_bare_number_does_not_answer_a_question_that_asks_for_no_number():
+    from rag.answer_checks import number_for_no_number
+
+    nickname = "Apakah panggilan akrab untuk Nurcholish Madjid"
+    assert number_for_no_number("66 [1].", nickname)  # his age, bracketed after his name
+    assert not number_for_no_number("Cak Nur [1].", nickname)
+    assert not number_for_no_number("66", "Apa nomor punggung pemain itu?")  # a number is asked for
+    assert not number_for_no_number("2005", "Pada tahun apa film itu dibuat?")
+    assert not number_for_no_number("66", "Berapa usia Nurcholish Madjid?")  # a how-many question
+
+
+def test_a_generation_stuck_in_a_loop_is_no_answer():
+    from rag.answer_checks import repeats_itself
+
+    looped = ("Kecamatan Long Iram, Kecamatan Muara Kelian, Kecamatan Long Iram, Kecamatan Muara Kelian, "
+              "Kecamatan Long Iram, Kecamatan [1]")
+    assert repeats_itself(looped)
+    assert not repeats_itself("Kabupaten Tabanan dan Kabupaten Buleleng, di provinsi Bali [1].")
+    assert not repeats_itself("Presiden Xi, Presiden Putin dan Presiden Raisi [1].")
+
+
+def test_a_whole_sentence_is_no_answer_to_who_or_where():
+    from rag.answer_checks import sentence_for_a_name
+
+    who = "Siapakah yang menjelaskan patroli udara bersama di Selat Malaka?"
+    copied = ("Kompas - Empat negara, yakni Indonesia, Malaysia, Singapura, dan Thailand, sepakat mengadakan "
+              "patroli udara bersama di sepanjang Selat Malaka guna mengatasi perompakan bersenjata di laut [2].")
+    assert sentence_for_a_name(copied, who)
+    assert not sentence_for_a_name("Kolonel Suryo Wiranto, Asisten Operasi Armada Barat TNI Angkatan Laut [1].", who)
+    assert not sentence_for_a_name(copied, "Apa yang disepakati empat negara tentang Selat Malaka?")
+
+
+def test_an_answer_whose_new_names_the_sources_hold_only_half_of_is_withheld():
+    """ "Pemerintah Indonesia" for who directed a film: "Indonesia" is in the excerpt, "Pemerintah" is not."""
+    from rag.answer import UNGROUNDED, Pipeline
+    from rag.config import load_settings
+    from rag.evidence import Evidence
+    from rag.prompting import Prompts
+    from rag.retrieve import Hit
+
+    text = "Film Ranjang Pengantin (1974) karya Teguh Karya diputar lagi di Indonesia pekan ini."
+    evidence = [Evidence(1, Hit("d#1", text, {"source": "d", "title": "Film"}, 1.0), text)]
+    pipe = Pipeline(load_settings(None), None, None, None, Prompts())
+    question = "Siapakah yang menyutradarai film Ranjang Pengantin di tahun 1974"
+    made_up = pipe._finish(question, "id", "Pemerintah Indonesia [1].", evidence)
+    assert made_up.abstained and made_up.reason.startswith(UNGROUNDED)
+    assert not pipe._finish(question, "id", "Teguh Karya [1].", evidence).abstained

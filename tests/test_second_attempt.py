@@ -229,3 +229,25 @@ def test_a_declined_question_is_asked_again_from_the_next_best_excerpts(monkeypa
     assert [c.source for c in answer.citations] == ["d"] and [c.chunk_id for c in answer.contexts] == ["d#1"]
     answer, model = ask(False)
     assert answer.abstained and len(model.prompts) == 1
+
+
+def test_next_excerpts_that_cannot_cover_the_question_cost_no_generation(monkeypatch):
+    """An answer from them would be dropped by the coverage floor anyway: a decline stays quick."""
+    hits = [Hit("a#1", "Presiden Direktur Sinopec mengunjungi Chengdu pekan lalu.", {"source": "a"}, 1.0),
+            Hit("b#1", "Harga cabai di pasar naik lagi pekan ini.", {"source": "b"}, 0.5)]
+
+    class Retriever:
+        embedder = None
+
+        def search(self, query, lang, k=None, translation=""):
+            return hits[:k]
+
+    model = PromptedModel(lambda prompt, avoid: "NOT FOUND")
+    settings = load_settings(None, retrieval={"top_k": 1, "evidence_min_relative": 0.0}, answer={"next_excerpts": True})
+    pipe = Pipeline(settings, OneStore(), Retriever(), model, Prompts())
+    monkeypatch.setattr(pipe, "_similarity", lambda query: None)
+    answer = pipe.ask(QUESTION)
+    assert answer.abstained and len(model.prompts) == 1
+    pipe.settings.answer.next_excerpts_coverage = 0.0  # any excerpt may now answer: the attempt is made
+    pipe.ask(QUESTION)
+    assert len(model.prompts) == 3
