@@ -109,18 +109,11 @@ def _truncate(text: str, limit: int = 90) -> str:
 
 # A dateline glued to the story's first word when a scraper dropped the dash: "JAKARTAPresiden".
 _GLUED_DATELINE = re.compile(r"(?<![\w.])([A-Z]{3,})(?=[A-Z][a-z]{2,})")
-# A photo credit in brackets after a caption: "(ANTARA/HO-Kementerian Luar Negeri China)",
-# "(REUTERS/Tingshu Wang)", "(Foto: Dok. Kemenlu)". It names who took a picture, which no reader asks
-# and which a small model will offer as the answer for want of a better one.
-# Reporters' initials and agencies in capitals ("(AP/AFP/REUTERS/BSW)", "(ANTARA/OSA)") say where the story's
-# facts come from, which readers do ask ("Which news agency …"), so they stay.
-_PHOTO_CREDIT = re.compile(r"\s*\((?:[A-Z]{2,}(?:\.[A-Za-z]{2,4})?(?: FOTO| Photo)?\s*/\s*(?=[^()/]*[a-z])[^()/]{2,80}"
-                           r"|(?i:foto|photo|dok|ilustrasi)\s*:\s*[^()]{2,80})\)")
 
 
 def clean_news(raw: str, title: str = "", outlet: str = "", date: str = "") -> CleanDoc:
     """Clean one page of news text. Given `title`/`outlet`/`date` (from a richer format) win."""
-    lines = [_PHOTO_CREDIT.sub("", _GLUED_DATELINE.sub(r"\1 — ", re.sub(r"\s+", " ", ln).strip()))
+    lines = [_GLUED_DATELINE.sub(r"\1 — ", re.sub(r"\s+", " ", ln).strip())
              for ln in raw.replace("\r\n", "\n").split("\n")]
     kept: list[str] = []
     seen: set[str] = set()
