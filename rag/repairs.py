@@ -688,6 +688,8 @@ def quoted_outlet(answer: str, question: str, sources: list[tuple[str, str]]) ->
     cites ("seperti dikutip ChannelNewsAsia.com"); the one cited outlet of the excerpts replaces it.
     """
     own = {fold(outlet) for outlet, _ in sources if outlet}
+    # A small model drops the domain ("iNews" for "iNews.id", "Solopos" for "Solopos.com").
+    own |= {re.sub(r"\.[a-z]{2,4}(?:\.[a-z]{2})?$", "", outlet) for outlet in own}
     if not _ASKS_QUOTED.search(fold(question)) or fold(answer.strip(" .")) not in own:
         return None
     quoted = {m.group(1).rstrip(".,") for _, text in sources for m in _QUOTED_OUTLET.finditer(text)}

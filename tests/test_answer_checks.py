@@ -643,6 +643,7 @@ def test_asked_which_outlet_a_story_quotes_the_answer_is_the_quoted_one_not_the_
             "ChannelNewsAsia.com, Kamis (15/9/2022).")
     question = "Which news site was Yuri Ushakov's remark quoted from?"
     assert quoted_outlet("Solopos.com", question, [("Solopos.com", text)]) == "ChannelNewsAsia.com"
+    assert quoted_outlet("Solopos", question, [("Solopos.com", text)]) == "ChannelNewsAsia.com"  # domain dropped
     glued = "Dilansir dariexpress.co.uk pada Kamis (15/9/2022), pertemuan Xi dan Putin dijadwalkan."
     assert quoted_outlet("Intisari", "Situs apa yang dikutip Intisari?", [("Intisari", glued)]) == "express.co.uk"
     # Not asked about a quote, or the answer is not the story's own outlet: left alone.
