@@ -414,11 +414,8 @@ class Pipeline:
         if not evidence or _coverage(question, lang, translation, " ".join(e.text for e in evidence)) < floor:
             return first
         messages = self.messages(question, lang, [(e, e.text) for e in evidence], history, translation)
-        raw = self.model.complete(messages, self.settings.llm.max_tokens, []).strip()
-        if not raw:
-            return first
-        answer = self._finish(question, lang, raw, evidence, translation)
-        if answer.abstained:
+        answer = self._attempt(question, lang, messages, evidence, translation, first, repair_spans=True)
+        if answer is first:
             return first
         # Excerpts ranked lower match the question more loosely, and a small model answers from what it is
         # shown: the excerpt it cites must hold nearly all the question's terms itself.
@@ -432,12 +429,7 @@ class Pipeline:
         A small model that restates the question ("Presiden Direktur perusahaan apakah Yue Shao Dong?"
         → "Yue Shao Dong") usually has the right answer as its next choice.
         """
-        raw = self.model.complete(messages, self.settings.llm.max_tokens, [], avoid=first.raw).strip()
-        if not raw:
-            return first
-        # No span repair: picking a name from another clause on top of a second guess stacks two guesses.
-        second = self._finish(question, lang, raw, evidence, translation, repair_spans=False)
-        return first if second.abstained else second
+        return self._attempt(question, lang, messages, evidence, translation, first, avoid=first.raw)
 
     def _focused_attempt(self, question: str, lang: str, query: str, history: list[tuple[str, str]], first: Answer,
                          evidence: list[Evidence], translation: str) -> Answer:
@@ -451,11 +443,18 @@ class Pipeline:
         if focus is None:
             return first
         messages = self.messages(question, lang, [focus], history, translation)
-        raw = self.model.complete(messages, self.settings.llm.max_tokens, []).strip()
+        return self._attempt(question, lang, messages, evidence, translation, first)
+
+    def _attempt(self, question: str, lang: str, messages: list, evidence: list[Evidence], translation: str,
+                 first: Answer, avoid: str = "", repair_spans: bool = False) -> Answer:
+        """One more generation from `messages`, checked against `evidence`; `first` when it gives nothing
+        or is withheld too."""
+        raw = self.model.complete(messages, self.settings.llm.max_tokens, [], avoid=avoid).strip()
         if not raw:
             return first
-        focused = self._finish(question, lang, raw, evidence, translation, repair_spans=False)
-        return first if focused.abstained else focused
+        # No span repair by default: picking a name from another clause on top of a second guess stacks two guesses.
+        answer = self._finish(question, lang, raw, evidence, translation, repair_spans=repair_spans)
+        return first if answer.abstained else answer
 
     @staticmethod
     def _shown(evidence: list[Evidence]) -> str:
