@@ -130,13 +130,25 @@ def chat(ctx: click.Context) -> None:
     run_chat(_pipeline(ctx, ensure_corpus=True))
 
 
+def _writable(path: Path | None) -> None:
+    """Make the folder of an output file, or stop with a clear error when it cannot be written."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KabarError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise KabarError(f"cannot write {path}: permission denied")
+
+
 @cli.command(name="eval")
 @click.option("--gold", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Gold question set (JSON Lines, see the eval format spec).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Predictions file to write.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
               help="Markdown report to write (a latency histogram PNG is written next to it).")
-@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N questions.")
 @click.option("--retrieval-only", is_flag=True,
               help="No LLM: record the retrieved contexts only and report retrieval metrics.")
 @click.option("--compare", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -152,6 +164,9 @@ def eval_cmd(ctx: click.Context, gold: Path, out: Path | None, report: Path | No
 
     items = load_gold(gold)[:limit]
     old = load_predictions(compare) if compare else None
+    for path in (out, report):
+        # Before the run, not after it: a run can take many minutes.
+        _writable(path)
     if retrieval_only:
         from rag.answer import Pipeline
 

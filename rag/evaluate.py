@@ -32,6 +32,13 @@ class GoldItem:
     lang: str = "id"
 
 
+def _strings(value: Any, field: str) -> list[str]:
+    """A gold line's list of strings ("answers", "sources"); a bare string is a mistake, not a list of letters."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f'"{field}" must be a list of strings')
+    return value
+
+
 def load_gold(path: Path) -> list[GoldItem]:
     """Read and check a gold set; a bad line is an error naming the line."""
     items: list[GoldItem] = []
@@ -45,13 +52,22 @@ def load_gold(path: Path) -> list[GoldItem]:
             continue
         try:
             rec = json.loads(line)
+            answers = _strings(rec.get("answers", []), "answers")
             item = GoldItem(
-                id=str(rec["id"]), question=str(rec["question"]), answers=[str(a) for a in rec.get("answers", [])],
-                sources=[str(s) for s in rec.get("sources", [])], answerable=bool(rec.get("answerable", True)),
+                id=str(rec["id"]), question=str(rec["question"]), answers=answers,
+                sources=_strings(rec.get("sources", []), "sources"),
+                # A line without "answerable" is answerable when it gives answers.
+                answerable=bool(rec.get("answerable", bool(answers))),
                 answers_all=bool(rec.get("answers_all", False)), lang=str(rec.get("lang", "id")),
             )
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as exc:
             raise KabarError(f"{path}:{no}: not a gold question ({type(exc).__name__}: {exc})") from None
+        if not item.question.strip():
+            raise KabarError(f"{path}:{no}: the question is empty")
+        if item.answerable and not item.answers:
+            # Nothing could ever match: every answer would be scored wrong.
+            raise KabarError(f"{path}:{no}: an answerable question without answers (give \"answers\", or "
+                             f"\"answerable\": false)")
         if item.id in seen:
             raise KabarError(f"{path}:{no}: duplicate id {item.id!r}")
         seen.add(item.id)

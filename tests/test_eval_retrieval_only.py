@@ -83,3 +83,21 @@ def test_ctrl_c_stops_cleanly_and_scores_what_is_done(seed_settings, gold, tmp_p
     assert "interrupted: scoring the 2 of 4 questions done" in res.output
     assert next(x for x in res.output.splitlines() if x.startswith("questions")).split()[1] == "2"
     assert "2 of 4 questions asked" in report.read_text()
+
+
+def test_outputs_go_into_a_new_folder_and_an_unwritable_one_fails_before_the_run(seed_settings, gold, tmp_path):
+    gold_path, records = gold
+    out = tmp_path / "runs" / "today" / "pred.jsonl"
+    res = _run(seed_settings, "--gold", gold_path, "--retrieval-only", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert len(out.read_text(encoding="utf-8").splitlines()) == len(records)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    res = _run(seed_settings, "--gold", gold_path, "--retrieval-only", "--out", blocker / "pred.jsonl")
+    assert res.exit_code == 2 and "cannot write" in res.output and "Traceback" not in res.output
+    assert "Evaluating" not in res.output  # stopped before asking anything
+
+
+def test_limit_must_be_positive(seed_settings, gold):
+    res = _run(seed_settings, "--gold", gold[0], "--retrieval-only", "--limit", "0")
+    assert res.exit_code == 2 and "--limit" in res.output

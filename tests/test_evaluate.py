@@ -54,6 +54,26 @@ def test_load_gold_errors_name_the_line(tmp_path):
         load_gold(f)
 
 
+@pytest.mark.parametrize("record, problem", [
+    ({"id": "1", "question": "Siapa?", "answers": "Putin", "answerable": True}, "must be a list of strings"),
+    ({"id": "1", "question": "Siapa?", "answers": [], "answerable": True}, "answerable question without answers"),
+    ({"id": "1", "question": " ", "answers": ["Putin"], "answerable": True}, "the question is empty"),
+])
+def test_a_gold_line_that_could_never_be_scored_is_an_error(tmp_path, record, problem):
+    # "answers": "Putin" read as a list would be the letters P, u, t, i, n (every answer judged right).
+    f = tmp_path / "g.jsonl"
+    f.write_text(json.dumps(record) + "\n")
+    with pytest.raises(KabarError, match=problem):
+        load_gold(f)
+
+
+def test_a_gold_line_without_answerable_is_answerable_when_it_gives_answers(tmp_path):
+    f = tmp_path / "g.jsonl"
+    f.write_text(json.dumps({"id": "1", "question": "Siapa?", "answers": ["Putin"], "sources": []}) + "\n"
+                 + json.dumps({"id": "2", "question": "Kapan?", "answers": [], "sources": []}) + "\n")
+    assert [g.answerable for g in load_gold(f)] == [True, False]
+
+
 def test_a_failing_question_gets_an_error_line_and_the_run_goes_on(tmp_path):
     items = [GoldItem("a", "boom", [], [], False), GoldItem("b", "fine", [], [], False)]
 
