@@ -164,6 +164,8 @@ def eval_cmd(ctx: click.Context, gold: Path, out: Path | None, report: Path | No
 
     items = load_gold(gold)[:limit]
     old = load_predictions(compare) if compare else None
+    if old is not None and not {i.id for i in items} & old.keys():
+        click.echo(f"warning: no question of {gold} is in {compare}: nothing to compare", err=True)
     for path in (out, report):
         # Before the run, not after it: a run can take many minutes.
         _writable(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rag.errors import KabarError
 from rag.evaluate import RETRIEVAL_KEYS, GoldItem, gold_rank, is_correct
 
 # Rows of the metrics tables, in order (keys of rag.evaluate.score).
@@ -95,17 +96,24 @@ def change(item: GoldItem, new: dict[str, Any] | None, old: dict[str, Any] | Non
 
 
 def load_predictions(path: Path) -> Preds:
-    """A predictions file (JSON Lines) by question id; unreadable lines are skipped."""
+    """A predictions file (JSON Lines) by question id; unreadable lines are skipped (an interrupted run
+    may end in half a line), but a file with no prediction at all is an error."""
     import json
 
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KabarError(f"cannot read the predictions {path}: {exc}") from None
     preds: Preds = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         try:
             rec = json.loads(line)
         except json.JSONDecodeError:
             continue
         if isinstance(rec, dict) and "id" in rec:
             preds[str(rec["id"])] = rec
+    if not preds:
+        raise KabarError(f"{path} holds no predictions (JSON lines with an \"id\")")
     return preds
 
 

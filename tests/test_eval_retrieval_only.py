@@ -101,3 +101,14 @@ def test_outputs_go_into_a_new_folder_and_an_unwritable_one_fails_before_the_run
 def test_limit_must_be_positive(seed_settings, gold):
     res = _run(seed_settings, "--gold", gold[0], "--retrieval-only", "--limit", "0")
     assert res.exit_code == 2 and "--limit" in res.output
+
+
+def test_a_compare_file_that_holds_no_predictions_is_a_clear_error(seed_settings, gold, tmp_path):
+    binary = tmp_path / "old.jsonl"
+    binary.write_bytes(bytes(range(256)))
+    res = _run(seed_settings, "--gold", gold[0], "--retrieval-only", "--compare", binary)
+    assert res.exit_code == 2 and "cannot read the predictions" in res.output and "Traceback" not in res.output
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"id": "not-in-this-gold-set", "answer": "x"}\n', encoding="utf-8")
+    res = _run(seed_settings, "--gold", gold[0], "--retrieval-only", "--compare", other)
+    assert res.exit_code == 0 and "nothing to compare" in res.output
