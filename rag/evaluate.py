@@ -33,10 +33,14 @@ class GoldItem:
 
 
 def _strings(value: Any, field: str) -> list[str]:
-    """A gold line's list of strings ("answers", "sources"); a bare string is a mistake, not a list of letters."""
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    """A gold line's list of strings ("answers", "sources"); a bare string is a mistake, not a list of letters.
+
+    A number in the list (`"answers": [2015]`) is taken as written.
+    """
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                                              for v in value):
         raise ValueError(f'"{field}" must be a list of strings')
-    return value
+    return [str(v) for v in value]
 
 
 def load_gold(path: Path) -> list[GoldItem]:

@@ -74,6 +74,12 @@ def test_a_gold_line_without_answerable_is_answerable_when_it_gives_answers(tmp_
     assert [g.answerable for g in load_gold(f)] == [True, False]
 
 
+def test_a_number_among_the_answers_is_taken_as_written(tmp_path):
+    f = tmp_path / "g.jsonl"
+    f.write_text(json.dumps({"id": "1", "question": "Tahun?", "answers": [2015, "2015"], "answerable": True}) + "\n")
+    assert load_gold(f)[0].answers == ["2015", "2015"]
+
+
 def test_a_failing_question_gets_an_error_line_and_the_run_goes_on(tmp_path):
     items = [GoldItem("a", "boom", [], [], False), GoldItem("b", "fine", [], [], False)]
 
