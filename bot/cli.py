@@ -210,7 +210,6 @@ def eval_cmd(ctx: click.Context, gold: Path, out: Path | None, report: Path | No
     if out:
         click.echo(f"predictions written to {out}")
     if report:
-        report.parent.mkdir(parents=True, exist_ok=True)
         note = f"Gold set `{gold}`" + (f", compared with `{compare}`" if compare else "") + "."
         png = write_report(report, items, preds, slices, old=old, retrieval_only=retrieval_only, note=note)
         click.echo(f"report written to {report} (histogram {png.name})")
