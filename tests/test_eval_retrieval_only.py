@@ -87,10 +87,11 @@ def test_ctrl_c_stops_cleanly_and_scores_what_is_done(seed_settings, gold, tmp_p
 
 def test_outputs_go_into_a_new_folder_and_an_unwritable_one_fails_before_the_run(seed_settings, gold, tmp_path):
     gold_path, records = gold
-    out = tmp_path / "runs" / "today" / "pred.jsonl"
-    res = _run(seed_settings, "--gold", gold_path, "--retrieval-only", "--out", out)
+    out, report = tmp_path / "runs" / "today" / "pred.jsonl", tmp_path / "reports" / "today.md"
+    res = _run(seed_settings, "--gold", gold_path, "--retrieval-only", "--out", out, "--report", report)
     assert res.exit_code == 0, res.output
     assert len(out.read_text(encoding="utf-8").splitlines()) == len(records)
+    assert report.exists() and (report.parent / "today_latency.png").exists()
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     res = _run(seed_settings, "--gold", gold_path, "--retrieval-only", "--out", blocker / "pred.jsonl")
