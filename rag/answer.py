@@ -55,6 +55,7 @@ from rag.repairs import (
     realign,
     repair_span,
     snap_to_evidence,
+    source_name_for_mixed,
     spelled_out,
     widen_to_source,
     year_as_written,
@@ -539,6 +540,8 @@ class Pipeline:
             for repair in (date_as_written, names_in_indonesian, count_noun_as_written, numbers_as_written):
                 raw = repair(raw, excerpts)
         else:
+            # Before the place names turn English: "Amerika Serikat" → "United States" is no half-translation.
+            raw = source_name_for_mixed(raw, question, [e.text for e in evidence]) or raw
             raw = names_in_english(raw)
             spoken = languages_in_english(strip_markers(raw), question, [e.text for e in evidence])
             if spoken:

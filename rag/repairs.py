@@ -8,6 +8,7 @@ qualifier. Each repair below puts back what the source wrote; none invents anyth
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections import Counter
 
@@ -793,3 +794,50 @@ def bracketed_country(answer: str, question: str, evidence_texts: list[str]) -> 
     if not bare or fold(answer.strip(" .")) in {fold(name) for name, _ in marked}:
         return None  # another marked person is a deliberate choice; only a bare name is replaced
     return people[0]
+
+
+# A name in English answers: capitalised words, with the small words English names hold inside.
+_ANSWER_NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|for|and)\s+)*[A-Z][\w'’-]*)*")
+_SOURCE_NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
+_SMALL_WORDS = frozenset({"of", "the", "for", "and"})
+_SHARED_STEM = 5  # "Patriotism" and "Patriotik" share "patrioti"
+
+
+def _same_word(a: str, b: str) -> int:
+    """2 for the same word, 1 for words that share a stem of at least five letters, else 0."""
+    a, b = fold(a), fold(b)
+    if a == b:
+        return 2
+    return 1 if len(os.path.commonprefix([a, b])) >= _SHARED_STEM else 0
+
+
+def source_name_for_mixed(answer: str, question: str, excerpts: list[str]) -> str:
+    """An English answer's half-translated name put back in the excerpt's own words, or "".
+
+    Asked in English about an Indonesian name, a small model translates part of it and copies the rest
+    ("War of Patriotism Raya" for "Perang Patriotik Raya"): a name no reader can look up. Such a name
+    keeps a word of the source's name that the question does not hold, has a second word sharing that
+    name's words or stems, and has a word that matches nothing in it (the translated part).
+    """
+    asked = {fold(w) for w in re.findall(r"\w+", question)}
+    names = [m.group(0).split() for text in excerpts for m in _SOURCE_NAME.finditer(text)]
+    written = {w for text in excerpts for w in re.findall(r"\w+", text)}
+    for run in _ANSWER_NAME.finditer(answer):
+        words = run.group(0).split()
+        content = [w for w in words if fold(w) not in _SMALL_WORDS]
+        for name in names:
+            matches = [max((_same_word(w, s), -i) for i, s in enumerate(name)) for w in content]
+            exact = [w for w, (kind, _) in zip(content, matches, strict=True) if kind == 2 and fold(w) not in asked]
+            matched = [(w, -pos) for w, (kind, pos) in zip(content, matches, strict=True) if kind]
+            # A translated word is one the excerpts do not write in any form ("Wang Yongzhi" after "Qi Faren
+            # dan" is a second name, not a translation).
+            unmatched = [w for w, (kind, _) in zip(content, matches, strict=True)
+                         if not kind and not any(_same_word(w, x) for x in written)]
+            if not exact or len(matched) < 2 or not unmatched:
+                continue
+            first, last = min(p for _, p in matched), max(p for _, p in matched)
+            # The translated words before the first matched one stand for as many source words before it.
+            lead = content.index(matched[0][0])
+            start = max(0, first - lead)
+            return answer.replace(run.group(0), " ".join(name[start:last + 1]), 1)
+    return ""

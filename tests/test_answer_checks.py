@@ -877,3 +877,29 @@ def test_an_answer_whose_new_names_the_sources_hold_only_half_of_is_withheld():
     made_up = pipe._finish(question, "id", "Pemerintah Indonesia [1].", evidence)
     assert made_up.abstained and made_up.reason.startswith(UNGROUNDED)
     assert not pipe._finish(question, "id", "Teguh Karya [1].", evidence).abstained
+
+
+def test_a_half_translated_name_is_put_back_in_the_sources_words():
+    from rag.repairs import source_name_for_mixed
+
+    excerpt = ["Xi Jinping akan menghadiri peringatan 80 tahun Kemenangan Perang Patriotik Raya di Moskow."]
+    question = "What does Russia call the war whose 80th victory anniversary Xi Jinping attended in Moscow?"
+    assert source_name_for_mixed('It is called the "War of Patriotism Raya" [1].', question, excerpt) == \
+        'It is called the "Perang Patriotik Raya" [1].'
+    # A full translation, a name copied whole, the question's own name: nothing to put back.
+    for answer in ("The Great Patriotic War [1].", "Perang Patriotik Raya [1].", "Xi Jinping [1]."):
+        assert source_name_for_mixed(answer, question, excerpt) == ""
+
+
+def test_names_the_sources_write_apart_are_no_half_translation():
+    from rag.repairs import source_name_for_mixed
+
+    # "Wang Yongzhi" is a second name of the excerpt, "Commanding" a form of its "Command", and "United States"
+    # is turned English later, from a name copied whole.
+    cases = [
+        ("Qi Faren and Wang Yongzhi [1].", "Perancang utamanya Qi Faren dan Wang Yongzhi."),
+        ("Commanding and General Staff College [1].", "Lulusan Command and General Staff College di AS."),
+        ("Presiden Amerika Serikat Donald Trump [1].", "Presiden Amerika Serikat Donald Trump tiba."),
+    ]
+    for answer, excerpt in cases:
+        assert source_name_for_mixed(answer, "Who?", [excerpt]) == ""
