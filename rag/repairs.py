@@ -817,7 +817,8 @@ def source_name_for_mixed(answer: str, question: str, excerpts: list[str]) -> st
     Asked in English about an Indonesian name, a small model translates part of it and copies the rest
     ("War of Patriotism Raya" for "Perang Patriotik Raya"): a name no reader can look up. Such a name
     keeps a word of the source's name that the question does not hold, has a second word sharing that
-    name's words or stems, and has a word that matches nothing in it (the translated part).
+    name's words or stems, and has a word that matches nothing in it (the translated part) or has every
+    word of it, one as its English cognate, in another order ("Texas University" for "Universitas Texas").
     """
     asked = {fold(w) for w in re.findall(r"\w+", question)}
     names = [m.group(0).split() for text in excerpts for m in _SOURCE_NAME.finditer(text)]
@@ -833,7 +834,12 @@ def source_name_for_mixed(answer: str, question: str, excerpts: list[str]) -> st
             # dan" is a second name, not a translation).
             unmatched = [w for w, (kind, _) in zip(content, matches, strict=True)
                          if not kind and not any(_same_word(w, x) for x in written)]
-            if not exact or len(matched) < 2 or not unmatched:
+            positions = [p for _, p in matched]
+            # "Texas University" for "Universitas Texas": every word there, one as its English cognate, in
+            # English order.
+            reordered = (len(matched) == len(content) and positions != sorted(positions)
+                         and any(kind == 1 for kind, _ in matches))
+            if not exact or len(matched) < 2 or not (unmatched or reordered):
                 continue
             first, last = min(p for _, p in matched), max(p for _, p in matched)
             # The translated words before the first matched one stand for as many source words before it.

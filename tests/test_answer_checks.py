@@ -889,6 +889,10 @@ def test_a_half_translated_name_is_put_back_in_the_sources_words():
     # A full translation, a name copied whole, the question's own name: nothing to put back.
     for answer in ("The Great Patriotic War [1].", "Perang Patriotik Raya [1].", "Xi Jinping [1]."):
         assert source_name_for_mixed(answer, question, excerpt) == ""
+    # Every word there, one as its English cognate, in English order: the source's name as written.
+    texas = ["Stephen Higgs dari Universitas Texas menemukan virus itu."]
+    assert source_name_for_mixed("Texas University [1].", "At which university does Stephen Higgs work?",
+                                 texas) == "Universitas Texas [1]."
 
 
 def test_names_the_sources_write_apart_are_no_half_translation():
