@@ -796,7 +796,8 @@ def bracketed_country(answer: str, question: str, evidence_texts: list[str]) -> 
     return people[0]
 
 
-# A name in English answers: capitalised words, with the small words English names hold inside.
+# A name in English answers: capitalised words, with the small words English names hold inside. Unlike
+# answer_checks' English names, no "." inside words: the name's last word often ends the answer's sentence.
 _ANSWER_NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|for|and)\s+)*[A-Z][\w'’-]*)*")
 _SOURCE_NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
 _SMALL_WORDS = frozenset({"of", "the", "for", "and"})
