@@ -27,12 +27,13 @@ from rag.config import load_settings  # noqa: E402
 retry = "--retry" in sys.argv
 pipe = Pipeline.from_settings(load_settings()) if retry else Pipeline(load_settings(), None, None, None, Prompts())
 _META = ("title", "outlet", "date", "byline", "lede")
+if retry:
+    index = pipe.retriever
+    index.chunk_count()  # builds the index the store's metadata is read from
 preds = {}
 for r in runs:
     metas = r.get("meta") or [{} for _ in r["contexts"]]
     if retry:  # the store's own metadata: saved runs lack some of it (a story's first sentence)
-        index = pipe.retriever
-        index.chunk_count()
         metas = [{**index._metas[index._row[c["chunk_id"]]], **m} if c["chunk_id"] in index._row else m
                  for c, m in zip(r["contexts"], metas, strict=True)]
     ev = [Evidence(c["rank"], Hit(c["chunk_id"], m.get("full_text", c["text"]),

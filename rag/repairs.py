@@ -825,26 +825,23 @@ def source_name_for_mixed(answer: str, question: str, excerpts: list[str]) -> st
     names = [m.group(0).split() for text in excerpts for m in _SOURCE_NAME.finditer(text)]
     written = {w for text in excerpts for w in re.findall(r"\w+", text)}
     for run in _ANSWER_NAME.finditer(answer):
-        words = run.group(0).split()
-        content = [w for w in words if fold(w) not in _SMALL_WORDS]
+        content = [w for w in run.group(0).split() if fold(w) not in _SMALL_WORDS]
+        # A translated word is one the excerpts do not write in any form ("Wang Yongzhi" after "Qi Faren
+        # dan" is a second name, not a translation); that does not depend on the name compared with.
+        translated = {w for w in content if not any(_same_word(w, x) for x in written)}
         for name in names:
             matches = [max((_same_word(w, s), -i) for i, s in enumerate(name)) for w in content]
             exact = [w for w, (kind, _) in zip(content, matches, strict=True) if kind == 2 and fold(w) not in asked]
-            matched = [(w, -pos) for w, (kind, pos) in zip(content, matches, strict=True) if kind]
-            # A translated word is one the excerpts do not write in any form ("Wang Yongzhi" after "Qi Faren
-            # dan" is a second name, not a translation).
-            unmatched = [w for w, (kind, _) in zip(content, matches, strict=True)
-                         if not kind and not any(_same_word(w, x) for x in written)]
-            positions = [p for _, p in matched]
+            positions = [-pos for kind, pos in matches if kind]
+            unmatched = [w for w, (kind, _) in zip(content, matches, strict=True) if not kind and w in translated]
             # "Texas University" for "Universitas Texas": every word there, one as its English cognate, in
             # English order.
-            reordered = (len(matched) == len(content) and positions != sorted(positions)
+            reordered = (len(positions) == len(content) and positions != sorted(positions)
                          and any(kind == 1 for kind, _ in matches))
-            if not exact or len(matched) < 2 or not (unmatched or reordered):
+            if not exact or len(positions) < 2 or not (unmatched or reordered):
                 continue
-            first, last = min(p for _, p in matched), max(p for _, p in matched)
             # The translated words before the first matched one stand for as many source words before it.
-            lead = content.index(matched[0][0])
-            start = max(0, first - lead)
-            return answer.replace(run.group(0), " ".join(name[start:last + 1]), 1)
+            lead = next(i for i, (kind, _) in enumerate(matches) if kind)
+            start = max(0, min(positions) - lead)
+            return answer.replace(run.group(0), " ".join(name[start:max(positions) + 1]), 1)
     return ""
